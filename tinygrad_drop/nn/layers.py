@@ -1,0 +1,123 @@
+"""Layers: Linear, the activations, Dropout, Flatten and the Sequential container."""
+
+import math
+from collections import OrderedDict
+
+from .. import random as _random
+from ..tensor import default_float
+from . import functional as F
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x W^T + b with W of shape (out_features, in_features), initialised U(-1/sqrt(in), 1/sqrt(in))."""
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
+        dtype = dtype or default_float
+
+        def uniform(*shape):  # U(-bound, bound) from the framework's generator
+            return Parameter(_random.uniform(shape, dtype=dtype) * dtype.type(2 * bound) - dtype.type(bound))
+
+        self.weight = uniform(out_features, in_features)
+        self.bias = uniform(out_features) if bias else None
+        if device is not None:
+            self.to(device)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class Identity(Module):
+    """Returns its input (accepts and ignores any constructor arguments, as in PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Flatten(Module):
+    """Merges the axes from start_dim on (keeps the batch axis by default)."""
+
+    def __init__(self, start_dim=1):
+        super().__init__()
+        self.start_dim = start_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout with drop probability p while training; the identity in eval mode."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = F._check_p(p)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, training=self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Chains modules: Sequential(a, b, c)(x) = c(b(a(x))). Indexable, sliceable and iterable."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                setattr(self, name, module)
+        else:
+            for i, module in enumerate(modules):
+                setattr(self, str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*modules[index])
+        return modules[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add a module at the end; returns self."""
+        setattr(self, str(len(self)), module)
+        return self

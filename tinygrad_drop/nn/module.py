@@ -1,0 +1,193 @@
+"""Module and Parameter: PyTorch's way of grouping parameters, sub-modules and train/eval mode."""
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as a trainable parameter (requires_grad=True by default)."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _indent(text, spaces):
+    """Indent every line of `text` but the first."""
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+class Module:
+    """Base class of layers and models: override `forward`, assign Parameters and Modules as attributes.
+
+    Attributes that are Parameters or Modules are registered in assignment order, which is the
+    order of `parameters()`, `named_parameters()` and `state_dict()`.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called: call super().__init__() first")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------ traversal
+
+    def named_children(self):
+        """(name, module) for each direct sub-module, in assignment order."""
+        return iter(self._modules.items())
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix=""):
+        """(dotted name, module) for this module and every sub-module, depth first."""
+        stack, seen = [(prefix, self)], set()
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, parameter) for every parameter, each shared parameter once, in definition order."""
+        seen = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, param in module._parameters.items():
+                if param is not None and id(param) not in seen:
+                    seen.add(id(param))
+                    yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self):
+        return (p for _, p in self.named_parameters())
+
+    # ------------------------------------------------------------ modes and gradients
+
+    def train(self, mode=True):
+        """Set training mode (dropout active) on this module and every sub-module; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Set evaluation mode (dropout off) everywhere below; same as train(False)."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient (to None, or to zeros with set_to_none=False)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = backend.get_array_module(p.data).zeros_like(p.data)
+
+    # ------------------------------------------------------------ state
+
+    def state_dict(self):
+        """An ordered dict of name -> detached tensor sharing each parameter's data."""
+        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into the parameters (keeping their dtype and device).
+
+        A wrongly shaped value is always an error; missing or unexpected keys are errors when
+        strict, and are returned as (missing_keys, unexpected_keys) otherwise.
+        """
+        own = OrderedDict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        for name, value in state_dict.items():
+            if name in own:
+                shape = tuple(value.shape)
+                if shape != own[name].shape:
+                    raise RuntimeError(f"size mismatch for {name}: the state_dict has shape {shape}, "
+                                       f"the parameter in this model has shape {own[name].shape}")
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing keys: {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected keys: {', '.join(unexpected)}")
+            raise RuntimeError(f"error loading state_dict into {type(self).__name__}: {'; '.join(parts)}")
+        for name, value in state_dict.items():
+            if name in own:
+                param = own[name]
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                param.data[...] = backend.to_device(array, param.device).astype(param.dtype, copy=False)
+        return IncompatibleKeys(missing, unexpected)
+
+    def to(self, device=None, dtype=None):
+        """Move every parameter (and its gradient) to a device and/or float dtype, in place; returns self."""
+        device = None if device is None else backend.parse_device(device)
+        for p in self.parameters():
+            for attr in ("data", "grad"):
+                array = getattr(p, attr)
+                if array is None:
+                    continue
+                if dtype is not None and array.dtype.kind == "f":
+                    array = array.astype(dtype)
+                if device is not None:
+                    array = backend.to_device(array, device)
+                setattr(p, attr, array)
+        return self
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    # ------------------------------------------------------------ printing
+
+    def extra_repr(self):
+        """The settings shown between the parentheses of repr (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        children = [f"({name}): {_indent(repr(m), 2)}" for name, m in self._modules.items()]
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + children
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"

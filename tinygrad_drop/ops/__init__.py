@@ -1,0 +1,1 @@
+"""The ops: one Function per op, forward and backward side by side, grouped by family."""

@@ -1,0 +1,70 @@
+"""Movement ops: they rearrange elements without changing them, so backward rearranges the gradient."""
+
+from ..autograd import Function
+from ..backend import device_of, get_array_module, scatter_add, to_device
+
+
+class Reshape(Function):
+    """y = x viewed with a new shape;  dL/dx = dL/dy reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape)
+
+
+class Transpose(Function):
+    """y = x with axes permuted;  dL/dx = dL/dy with the inverse permutation."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.axes)
+        for i, a in enumerate(ctx.axes):
+            inverse[a] = i
+        return grad.transpose(inverse)
+
+
+def _is_advanced(index):
+    """True if `index` holds an array or list (advanced indexing, where positions can repeat)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+class GetItem(Function):
+    """y = x[index];  dL/dx = zeros with dL/dy added at index (repeated positions accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = get_array_module(grad).zeros(ctx.shape, dtype=ctx.dtype)
+        if _is_advanced(ctx.index):
+            scatter_add(grad_x, ctx.index, grad)
+        else:
+            grad_x[ctx.index] = grad
+        return grad_x
+
+
+class ToDevice(Function):
+    """y = x copied to another device;  dL/dx = dL/dy copied back to x's device."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.device = device_of(x)
+        return to_device(x, device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return to_device(grad, ctx.device)

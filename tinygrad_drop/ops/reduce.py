@@ -1,0 +1,79 @@
+"""Reductions over an int or tuple `axis` (None: all axes). Backward spreads the gradient back over
+the reduced axes.
+"""
+
+from ..autograd import Function
+from ..backend import get_array_module
+
+
+def _normalize_axis(axis, ndim):
+    """Return `axis` as a sorted tuple of non-negative ints (all axes for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(a % max(ndim, 1) for a in axes))
+
+
+def _restore_axes(grad, axes, keepdims):
+    """Give `grad` size-1 axes where the reduction removed them, so it broadcasts to the input."""
+    if keepdims or not axes:
+        return grad
+    xp = get_array_module(grad)
+    return xp.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    """y = sum of x over axes;  dL/dx = dL/dy broadcast back over those axes."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = _normalize_axis(axis, x.ndim)
+        ctx.shape, ctx.keepdims = x.shape, keepdims
+        return x.sum(axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = get_array_module(grad)
+        return xp.broadcast_to(_restore_axes(grad, ctx.axes, ctx.keepdims), ctx.shape).copy()
+
+
+class Mean(Function):
+    """y = mean of x over axes (n elements each);  dL/dx = dL/dy / n broadcast back."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.axes = _normalize_axis(axis, x.ndim)
+        ctx.shape, ctx.keepdims = x.shape, keepdims
+        ctx.count = 1
+        for a in ctx.axes:
+            ctx.count *= x.shape[a]
+        return x.mean(axis=ctx.axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = get_array_module(grad)
+        grad = _restore_axes(grad, ctx.axes, ctx.keepdims) / grad.dtype.type(ctx.count)
+        return xp.broadcast_to(grad, ctx.shape).copy()
+
+
+class Max(Function):
+    """y = max of x over axes;  dL/dx = dL/dy / k at the k tied maxima, 0 elsewhere (torch.amax)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        if x.size == 0:
+            raise ValueError(f"max of an empty tensor of shape {x.shape} is undefined")
+        ctx.axes, ctx.keepdims = _normalize_axis(axis, x.ndim), keepdims
+        out = x.max(axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(x, out)
+        return out if keepdims else out.reshape([s for i, s in enumerate(x.shape) if i not in ctx.axes])
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        is_max = x == out
+        count = is_max.sum(axis=ctx.axes, keepdims=True)
+        return is_max * (_restore_axes(grad, ctx.axes, ctx.keepdims) / count).astype(x.dtype, copy=False)
