@@ -1,0 +1,1 @@
+"""Small data sets shipped with the package (read them with `tinygrad_drop.data`)."""
