@@ -17,7 +17,7 @@ from .tensor import (
     uint8,
 )
 
-from . import data, nn  # noqa: E402 - these build on the names above
+from . import data, nn, optim  # noqa: E402 - these build on the names above
 from .gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 
 __version__ = "0.1.0"
