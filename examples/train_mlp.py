@@ -104,7 +104,7 @@ def save_plot(history, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam step size (x0.1 for the last quarter of the epochs)")
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="hidden widths, e.g. --hidden 256 256")
     parser.add_argument("--batch-size", type=int, default=32)
@@ -138,6 +138,9 @@ def main(argv=None):
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
+        if epoch == int(0.75 * args.epochs) + 1:  # a smaller step for the last quarter steadies the result
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr * 0.1
         model.train()
         for xb, yb in progress(train_loader, not args.no_progress, f"epoch {epoch}/{args.epochs}"):
             xb, yb = xb.to(args.device), yb.to(args.device)
