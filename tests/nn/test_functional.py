@@ -1,0 +1,248 @@
+"""Tests for nn.functional and the loss modules: cross_entropy, nll_loss, mse_loss and activations."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_drop as td
+import tinygrad_drop.nn.functional as F
+from tinygrad_drop import nn
+
+
+def _log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _reduce(loss, reduction):
+    return {"mean": loss.mean(), "sum": loss.sum(), "none": loss}[reduction]
+
+
+def _data(seed=0, n=6, c=4):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, c)) * 3, rng.integers(0, c, n)
+
+
+# ---------------------------------------------------------------- cross_entropy
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 1.0])
+def test_cross_entropy_matches_closed_form(reduction, smoothing, device):
+    z, t = _data()
+    logp = _log_softmax(z)
+    nll = -logp[np.arange(len(t)), t]
+    expected = _reduce((1 - smoothing) * nll + smoothing * (-logp).mean(axis=-1), reduction)
+    logits = td.tensor(z, requires_grad=True, device=device)
+    target = td.tensor(t, device=device)
+    loss = F.cross_entropy(logits, target, reduction=reduction, label_smoothing=smoothing)
+    assert loss.shape == np.shape(expected)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_gradient_matches_closed_form(smoothing):
+    z, t = _data(1)
+    n, c = z.shape
+    q = np.full((n, c), smoothing / c)
+    q[np.arange(n), t] += 1 - smoothing
+    logits = td.tensor(z, requires_grad=True)
+    F.cross_entropy(logits, t, label_smoothing=smoothing).backward()
+    np.testing.assert_allclose(logits.grad, (np.exp(_log_softmax(z)) - q) / n, rtol=1e-10, atol=1e-14)
+
+
+def test_cross_entropy_accepts_plain_targets_and_single_rows():
+    z, t = _data()
+    ref = F.cross_entropy(td.tensor(z), td.tensor(t)).item()
+    assert F.cross_entropy(td.tensor(z), t).item() == ref
+    assert F.cross_entropy(td.tensor(z), list(t)).item() == pytest.approx(ref, rel=1e-15)
+    row = F.cross_entropy(td.tensor(z[0]), td.tensor(t[0]))
+    assert row.item() == pytest.approx(-_log_softmax(z[0])[t[0]], rel=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_with_probability_targets(reduction, smoothing):
+    z, _ = _data(2)
+    rng = np.random.default_rng(3)
+    q = rng.random(z.shape)
+    q /= q.sum(axis=-1, keepdims=True)
+    q_smoothed = (1 - smoothing) * q + smoothing / z.shape[1]
+    expected = _reduce(-(q_smoothed * _log_softmax(z)).sum(axis=-1), reduction)
+    loss = F.cross_entropy(td.tensor(z), td.tensor(q), reduction=reduction, label_smoothing=smoothing)
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+
+
+def test_probability_targets_equal_one_hot_index_targets():
+    z, t = _data(4)
+    one_hot = np.eye(z.shape[1])[t]
+    a = F.cross_entropy(td.tensor(z), td.tensor(t), label_smoothing=0.1).item()
+    b = F.cross_entropy(td.tensor(z), td.tensor(one_hot), label_smoothing=0.1).item()
+    assert a == pytest.approx(b, rel=1e-12)
+
+
+def test_cross_entropy_is_stable_for_large_logits():
+    z = np.array([[1000.0, 0.0, -1000.0]])
+    loss = F.cross_entropy(td.tensor(z, requires_grad=True), td.tensor([1]))
+    assert loss.item() == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize("bad", [3, -1, 10])
+def test_out_of_range_target_is_an_index_error_naming_it(bad):
+    with pytest.raises(IndexError, match=str(bad)):
+        F.cross_entropy(td.zeros(2, 3), td.tensor([0, bad]))
+    with pytest.raises(IndexError, match=str(bad)):
+        F.nll_loss(td.zeros(2, 3), td.tensor([bad, 0]))
+
+
+@pytest.mark.parametrize(
+    "logits_shape, target",
+    [
+        ((2, 3, 4), np.zeros((2, 3), dtype=np.int64)),  # 3-D logits
+        ((2, 3), np.zeros(3, dtype=np.int64)),  # wrong number of targets
+        ((2, 3), np.zeros((2, 1), dtype=np.int64)),
+        ((2, 3), np.zeros((2, 4))),  # probability targets of the wrong shape
+    ],
+)
+def test_bad_shapes_are_value_errors(logits_shape, target):
+    with pytest.raises(ValueError):
+        F.cross_entropy(td.zeros(*logits_shape), target)
+
+
+def test_bad_reduction_and_smoothing_are_value_errors():
+    z, t = _data()
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(td.tensor(z), t, reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(td.tensor(z), t, label_smoothing=1.5)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_gradcheck(smoothing, device):
+    logits = td.randn(5, 4, dtype=td.float64, requires_grad=True, device=device)
+    target = td.tensor([0, 3, 1, 1, 2], device=device)
+    assert td.gradcheck(lambda z, t: F.cross_entropy(z, t, label_smoothing=smoothing), [logits, target])
+    probs = td.rand(5, 4, dtype=td.float64, device=device)
+    assert td.gradcheck(lambda z, q: F.cross_entropy(z, q, reduction="sum", label_smoothing=smoothing),
+                        [logits, probs])
+
+
+# ---------------------------------------------------------------- nll_loss
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_matches_numpy(reduction):
+    z, t = _data(5)
+    logp = _log_softmax(z)
+    loss = F.nll_loss(td.tensor(logp), td.tensor(t), reduction=reduction)
+    np.testing.assert_allclose(loss.numpy(), _reduce(-logp[np.arange(len(t)), t], reduction), rtol=1e-15)
+
+
+def test_nll_loss_rejects_float_targets():
+    with pytest.raises(TypeError):
+        F.nll_loss(td.zeros(2, 3), td.zeros(2))
+
+
+# ---------------------------------------------------------------- mse_loss
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_matches_numpy(reduction, device):
+    rng = np.random.default_rng(6)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    loss = F.mse_loss(td.tensor(a, device=device), td.tensor(b, device=device), reduction=reduction)
+    np.testing.assert_allclose(loss.numpy(), _reduce((a - b) ** 2, reduction), rtol=1e-12)
+
+
+def test_mse_loss_gradient_and_gradcheck():
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    x = td.tensor(a, requires_grad=True)
+    F.mse_loss(x, b).backward()
+    np.testing.assert_allclose(x.grad, 2 * (a - b) / a.size, rtol=1e-12)
+    target = td.tensor(b, requires_grad=True)
+    assert td.gradcheck(lambda x, y: F.mse_loss(x, y), [x, target])
+    assert td.gradcheck(lambda x, y: F.mse_loss(x, y, reduction="none"), [x, target])
+
+
+def test_mse_loss_warns_on_broadcasting_shapes():
+    with pytest.warns(UserWarning, match="broadcast"):
+        F.mse_loss(td.zeros(3, 1), td.zeros(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.mse_loss(td.zeros(3), td.zeros(3))
+
+
+def test_mse_loss_with_array_target_keeps_input_dtype():
+    loss = F.mse_loss(td.zeros(2, 2), np.ones((2, 2)))
+    assert loss.dtype == td.float32 and loss.item() == 1.0
+
+
+# ---------------------------------------------------------------- loss modules
+
+
+def test_loss_modules_match_functions():
+    z, t = _data(8)
+    logits = td.tensor(z)
+    assert nn.CrossEntropyLoss()(logits, t).item() == F.cross_entropy(logits, t).item()
+    np.testing.assert_array_equal(
+        nn.CrossEntropyLoss(reduction="none", label_smoothing=0.2)(logits, t).numpy(),
+        F.cross_entropy(logits, t, reduction="none", label_smoothing=0.2).numpy(),
+    )
+    logp = logits.log_softmax()
+    assert nn.NLLLoss(reduction="sum")(logp, t).item() == F.nll_loss(logp, t, reduction="sum").item()
+    assert nn.MSELoss()(logits, td.zeros(*z.shape, dtype=td.float64)).item() == pytest.approx((z**2).mean())
+    assert list(nn.CrossEntropyLoss().parameters()) == []
+
+
+# ---------------------------------------------------------------- activations
+
+
+def test_activation_functions_match_numpy():
+    z = np.random.default_rng(9).standard_normal((3, 5))
+    x = td.tensor(z)
+    np.testing.assert_allclose(F.sigmoid(x).numpy(), 1 / (1 + np.exp(-z)), rtol=1e-12)
+    np.testing.assert_allclose(F.tanh(x).numpy(), np.tanh(z), rtol=1e-12)
+    np.testing.assert_allclose(F.log_softmax(x).numpy(), _log_softmax(z), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(F.softmax(x, axis=0).numpy(), np.exp(_log_softmax(z.T)).T, rtol=1e-12)
+    np.testing.assert_array_equal(F.relu(x).numpy(), np.maximum(z, 0))
+
+
+# ---------------------------------------------------------------- against PyTorch
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.15])
+def test_cross_entropy_matches_torch(reduction, smoothing):
+    torch = pytest.importorskip("torch")
+    z, t = _data(10, n=7, c=5)
+    g = np.random.default_rng(11).standard_normal(7) if reduction == "none" else 1.0
+
+    logits = td.tensor(z, requires_grad=True)
+    loss = F.cross_entropy(logits, t, reduction=reduction, label_smoothing=smoothing)
+    loss.backward(np.asarray(g) * np.ones(loss.shape))
+
+    zt = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(zt, torch.tensor(t), reduction=reduction,
+                                            label_smoothing=smoothing)
+    ref.backward(torch.tensor(g, dtype=torch.float64) * torch.ones_like(ref))
+
+    np.testing.assert_allclose(loss.numpy(), ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(logits.grad, zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+def test_cross_entropy_with_probability_targets_matches_torch(smoothing):
+    torch = pytest.importorskip("torch")
+    z, _ = _data(12, n=4, c=3)
+    q = np.random.default_rng(13).random(z.shape)
+    q /= q.sum(axis=-1, keepdims=True)
+    logits = td.tensor(z, requires_grad=True)
+    loss = F.cross_entropy(logits, q, label_smoothing=smoothing)
+    loss.backward()
+    zt = torch.tensor(z, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(zt, torch.tensor(q), label_smoothing=smoothing)
+    ref.backward()
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(logits.grad, zt.grad.numpy(), rtol=1e-10, atol=1e-14)

@@ -1,0 +1,407 @@
+"""Tests for td.gradcheck and td.numerical_grad: they pass on correct ops and catch wrong backwards."""
+
+import re
+
+import numpy as np
+import pytest
+
+import tinygrad_drop as td
+import tinygrad_drop.nn.functional as F
+from tinygrad_drop import nn
+from tinygrad_drop.ops.dropout import Dropout as DropoutOp
+from tinygrad_drop.ops.linear import Linear as LinearOp
+
+# ---------------------------------------------------------------- helper ops with known backwards
+
+
+class Square(td.Function):
+    """y = x^2 with the correct backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * grad * x
+
+
+class WrongSquare(td.Function):
+    """y = x^2 with a backward that forgets the factor 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x
+
+
+class ReversedIdentity(td.Function):
+    """y = x, but backward returns the cotangent reversed: correct in sum, wrong element by element."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[::-1].copy()
+
+
+class WrongForSecond(td.Function):
+    """y = a * b with a correct gradient for a and a wrong one for b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad * b, grad * a + 123.0
+
+
+def _tensor(values, device, requires_grad=True, dtype=td.float64):
+    return td.tensor(np.asarray(values, dtype=np.float64), dtype=dtype, device=device,
+                     requires_grad=requires_grad)
+
+
+def _report_lines(message):
+    """The per-element lines of a GradcheckError message."""
+    return [line for line in message.splitlines() if line.startswith("  ") and ": numerical" in line]
+
+
+# ---------------------------------------------------------------- passes on correct ops
+
+
+def test_gradcheck_error_is_an_assertion_error():
+    assert issubclass(td.GradcheckError, AssertionError)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: (x * x).sum(),
+        lambda x: (x.tanh() * x.exp()).sum(),
+        lambda x: x.sigmoid(),  # non-scalar output, full Jacobian
+        lambda x: x.softmax(axis=-1),
+        lambda x: (x @ x.T).log_softmax(axis=0),
+        lambda x: Square.apply(x).mean(),
+    ],
+)
+def test_passes_on_correct_ops(fn, device):
+    td.manual_seed(3)
+    x = td.randn(3, 4, dtype=td.float64, device=device, requires_grad=True)
+    assert td.gradcheck(fn, [x]) is True
+
+
+def test_passes_on_large_non_scalar_output(device):
+    # 100 output elements: checked with random cotangents rather than the full Jacobian
+    x = td.randn(10, 10, dtype=td.float64, device=device, requires_grad=True)
+    assert td.gradcheck(lambda x: x.tanh() * 3.0, [x]) is True
+
+
+def test_accepts_a_single_tensor_instead_of_a_list():
+    x = _tensor([0.5, -1.5], "cpu")
+    assert td.gradcheck(lambda x: (x * x).sum(), x) is True
+
+
+# ---------------------------------------------------------------- fails on wrong backwards
+
+
+def test_fails_on_detached_factor(device):
+    x = _tensor([0.5, -1.0, 2.0], device)
+    with pytest.raises(td.GradcheckError):
+        td.gradcheck(lambda x: (x * x.detach()).sum(), [x])
+
+
+def test_fails_on_wrong_custom_backward(device):
+    x = _tensor([1.0, -2.0, 3.0], device)
+    with pytest.raises(td.GradcheckError):
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x])
+    assert td.gradcheck(lambda x: Square.apply(x).sum(), [x])
+
+
+def test_message_names_element_values_and_errors_worst_first():
+    x = _tensor([1.0, -2.0, 3.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x])
+    message = str(info.value)
+    assert "3 of 3" in message
+    lines = _report_lines(message)
+    assert len(lines) == 3
+    # the error grows with |x|, so the worst element is x[2] = 3: numerical 6, analytical 3
+    assert [re.search(r"input 0\[(\d+)\]", line).group(1) for line in lines] == ["2", "1", "0"]
+    worst = lines[0]
+    numbers = dict(re.findall(r"(numerical|analytical|abs err|rel err) (-?[\d.e+-]+)", worst))
+    assert float(numbers["numerical"]) == pytest.approx(6.0, rel=1e-6)
+    assert float(numbers["analytical"]) == pytest.approx(3.0, rel=1e-12)
+    assert float(numbers["abs err"]) == pytest.approx(3.0, rel=1e-3)
+    assert float(numbers["rel err"]) == pytest.approx(0.5, rel=1e-3)
+    assert "... and" not in message
+
+
+def test_message_lists_ten_and_counts_the_rest():
+    x = _tensor(np.arange(1.0, 16.0), "cpu")  # 15 elements, all wrong
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x])
+    message = str(info.value)
+    assert "15 of 15" in message
+    lines = _report_lines(message)
+    assert len(lines) == 10
+    indices = [int(re.search(r"input 0\[(\d+)\]", line).group(1)) for line in lines]
+    assert indices == list(range(14, 4, -1))  # largest |x| (worst) first
+    assert "... and 5 more" in message
+
+
+def test_multi_index_elements_are_named_with_commas():
+    x = td.tensor(np.arange(1.0, 7.0).reshape(2, 3), dtype=td.float64, requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x])
+    assert "input 0[1, 2]" in _report_lines(str(info.value))[0]
+
+
+@pytest.mark.parametrize("n", [5, 100])  # full Jacobian and random cotangents
+def test_fails_on_error_that_a_ones_cotangent_hides(n, device):
+    x = td.randn(n, dtype=td.float64, device=device, requires_grad=True)
+    # the ones cotangent really is blind to this bug
+    y = ReversedIdentity.apply(x)
+    y.backward(np.ones(n))
+    np.testing.assert_array_equal(td.backend.to_numpy(x.grad), np.ones(n))
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: ReversedIdentity.apply(x), [x])
+    kind = "output element" if n == 5 else "random cotangent"
+    assert kind in str(info.value)
+
+
+# ---------------------------------------------------------------- numerical_grad
+
+
+def test_numerical_grad_matches_closed_forms():
+    rng = np.random.default_rng(0)
+    xv, yv = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    x = td.tensor(xv, requires_grad=True)
+    y = td.tensor(yv, requires_grad=True)
+    c = td.tensor(rng.standard_normal((2, 3)))  # does not require grad
+    gx, gy, gc = td.numerical_grad(lambda x, y, c: (x * x * y + c * x).sum(), [x, y, c], eps=1e-6)
+    np.testing.assert_allclose(gx, 2 * xv * yv + c.numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(gy, xv**2, rtol=1e-6, atol=1e-8)
+    assert gc is None
+    assert gx.dtype == np.float64 and gx.shape == (2, 3)
+
+
+def test_numerical_grad_of_exp_and_log():
+    xv = np.array([0.3, 1.2, 2.5])
+    x = td.tensor(xv, requires_grad=True)
+    (g,) = td.numerical_grad(lambda x: (x.exp() + x.log()).sum(), [x])
+    np.testing.assert_allclose(g, np.exp(xv) + 1 / xv, rtol=1e-6)
+
+
+def test_numerical_grad_needs_a_scalar_output():
+    x = _tensor([1.0, 2.0], "cpu")
+    with pytest.raises(ValueError):
+        td.numerical_grad(lambda x: x * 2.0, [x])
+
+
+# ---------------------------------------------------------------- which inputs are checked
+
+
+def test_checks_every_input_that_requires_grad():
+    a, b = _tensor([1.0, 2.0], "cpu"), _tensor([3.0, -1.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda a, b: WrongForSecond.apply(a, b).sum(), [a, b])
+    message = str(info.value)
+    assert "input 1[" in message and "input 0[" not in message
+
+
+def test_ignores_inputs_that_do_not_require_grad():
+    a, b = _tensor([1.0, 2.0], "cpu"), _tensor([3.0, -1.0], "cpu", requires_grad=False)
+    assert td.gradcheck(lambda a, b: WrongForSecond.apply(a, b).sum(), [a, b])
+
+
+def test_ignores_integer_inputs_such_as_targets(device):
+    logits = td.randn(4, 3, dtype=td.float64, device=device, requires_grad=True)
+    target = td.tensor([0, 2, 1, 2], device=device)
+    assert td.gradcheck(lambda z, t: F.cross_entropy(z, t), [logits, target])
+    assert target.dtype == td.int64
+
+
+def test_float32_inputs_are_checked_as_float64_copies(recwarn):
+    x = td.randn(3, 4, requires_grad=True)  # float32
+    original = x.data.copy()
+    # in float32 these central differences would be off by percent; on float64 copies they pass
+    assert td.gradcheck(lambda x: (x.tanh() * x).sum(), [x])
+    assert not [w for w in recwarn if "float64" in str(w.message)]
+    assert x.dtype == td.float32 and x.grad is None
+    np.testing.assert_array_equal(x.data, original)
+
+
+def test_value_error_when_nothing_requires_grad():
+    x = _tensor([1.0, 2.0], "cpu", requires_grad=False)
+    with pytest.raises(ValueError):
+        td.gradcheck(lambda x: (x * x).sum(), [x])
+
+
+# ---------------------------------------------------------------- parameters of a model
+
+
+@pytest.fixture
+def broken_linear_weight_grad(monkeypatch):
+    """Make the Linear op's weight gradient wrong at [3, 7] only, for weights of shape (4, 8)."""
+    original = LinearOp.backward
+
+    def broken(ctx, grad):
+        grad_x, grad_w, grad_b = original(ctx, grad)
+        if grad_w is not None and grad_w.shape == (4, 8):
+            grad_w = grad_w.copy()
+            grad_w[3, 7] += 1.0
+        return grad_x, grad_w, grad_b
+
+    monkeypatch.setattr(LinearOp, "backward", staticmethod(broken))
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 4)
+        self.fc2 = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x).tanh())
+
+
+def test_params_are_checked_and_pass_when_correct():
+    model = TwoLayer()
+    x = td.randn(3, 8, dtype=td.float64)
+    assert td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+
+
+def test_failure_names_sequential_parameter_element(broken_linear_weight_grad):
+    model = nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 2))
+    x = td.randn(3, 8, dtype=td.float64)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+    message = str(info.value)
+    assert message.count(": numerical") == 1  # exactly the one broken element
+    assert "0.weight[3, 7]" in _report_lines(message)[0]
+
+
+def test_failure_names_custom_module_parameter_element(broken_linear_weight_grad):
+    model = TwoLayer()
+    x = td.randn(3, 8, dtype=td.float64, requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+    lines = _report_lines(str(info.value))
+    assert len(lines) == 1 and "fc1.weight[3, 7]" in lines[0]
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_params_are_restored(broken, monkeypatch):
+    if broken:
+        monkeypatch.setattr(LinearOp, "backward", staticmethod(lambda ctx, grad: (None, None, None)))
+    model = TwoLayer()
+    for i, p in enumerate(model.parameters()):
+        p.grad = np.full(p.shape, float(i), dtype=np.float32)
+    before = [(p, p.data, p.data.copy(), p.grad) for p in model.parameters()]
+    x = td.randn(3, 8, dtype=td.float64)
+    if broken:
+        with pytest.raises(td.GradcheckError):
+            td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+    else:
+        assert td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+    for p, data, values, grad in before:
+        assert p.data is data and p.dtype == td.float32
+        np.testing.assert_array_equal(p.data, values)
+        assert p.grad is grad
+
+
+# ---------------------------------------------------------------- random ops
+
+
+def _dropout_net():
+    td.manual_seed(1)
+    return nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.5), nn.Linear(6, 3)).double()
+
+
+def test_dropout_network_passes_without_reseeding():
+    model = _dropout_net()
+    x = td.randn(5, 4, dtype=td.float64, requires_grad=True)
+    target = td.tensor([0, 2, 1, 1, 0])
+    # dropout really is active: two calls draw different masks
+    assert not np.array_equal(model(x).numpy(), model(x).numpy())
+    assert td.gradcheck(lambda x, t: F.cross_entropy(model(x), t), [x, target], params=model)
+
+
+def test_dropout_network_fails_without_the_rescale(monkeypatch):
+    monkeypatch.setattr(DropoutOp, "backward", staticmethod(lambda ctx, grad: grad * ctx.saved_tensors[0]))
+    model = _dropout_net()
+    x = td.randn(5, 4, dtype=td.float64, requires_grad=True)
+    target = td.tensor([0, 2, 1, 1, 0])
+    with pytest.raises(td.GradcheckError):
+        td.gradcheck(lambda x, t: F.cross_entropy(model(x), t), [x, target], params=model)
+
+
+def test_fresh_random_draws_inside_fn_are_held_fixed():
+    x = _tensor([0.5, -1.0, 2.0], "cpu")
+    assert td.gradcheck(lambda x: (x * x * td.randn(3, dtype=td.float64)).sum(), [x])
+
+
+def test_changing_random_draws_are_reported():
+    calls = []
+
+    def fn(x):
+        calls.append(1)
+        noise = F.dropout(td.ones(len(calls), dtype=td.float64), 0.5)  # a mask of a new shape each call
+        return (x * x).sum() + noise.sum() * 0.0
+
+    x = _tensor([0.5, -1.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(fn, [x])
+    message = str(info.value)
+    assert "random draws" in message and "different" in message
+
+
+# ---------------------------------------------------------------- kinks and max_elements
+
+
+def test_relu_at_its_kink_is_reported_as_a_kink():
+    x = _tensor([0.0, 1.0, -1.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: F.relu(x).sum(), [x])
+    message = str(info.value)
+    lines = _report_lines(message)
+    assert len(lines) == 1 and "input 0[0]" in lines[0] and "kink" in lines[0]
+    assert "numerical 0.5" in lines[0] and "analytical 0" in lines[0]
+
+
+def test_a_plain_wrong_gradient_is_not_called_a_kink():
+    x = _tensor([1.0, 2.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x])
+    assert "kink" not in str(info.value)
+
+
+def test_max_elements_limits_the_checked_count():
+    x = _tensor(np.arange(1.0, 21.0), "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x], max_elements=5)
+    assert "5 of 5 checked" in str(info.value)
+
+    calls = []
+
+    def fn(x):
+        calls.append(1)
+        return (x * x).sum()
+
+    assert td.gradcheck(fn, [x], max_elements=5)
+    limited = len(calls)
+    calls.clear()
+    assert td.gradcheck(fn, [x])
+    assert limited <= 2 + 2 * 5 < 2 * 20 <= len(calls)
