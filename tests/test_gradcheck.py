@@ -405,3 +405,14 @@ def test_max_elements_limits_the_checked_count():
     calls.clear()
     assert td.gradcheck(fn, [x])
     assert limited <= 2 + 2 * 5 < 2 * 20 <= len(calls)
+
+
+def test_gradcheck_leaves_the_framework_generator_as_it_found_it():
+    """A check draws dropout masks, but the run around it must not notice."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5)).double()
+    x = td.randn(2, 3, dtype=td.float64, requires_grad=True)
+    td.manual_seed(7)
+    expected = td.rand(5).numpy()
+    td.manual_seed(7)
+    td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+    np.testing.assert_array_equal(td.rand(5).numpy(), expected)

@@ -8,7 +8,8 @@ full Jacobian) when the output is small, and with a few random Gaussian u otherw
 u = all ones, which hides errors that cancel in a sum.
 
 Random ops (dropout) are held fixed: the first call of `fn` records every random draw, and every
-later call replays them, so all evaluations see the same masks without the user reseeding.
+later call replays them, so all evaluations see the same masks without the user reseeding. The
+framework's generator is restored afterwards, so a check does not change the run around it.
 """
 
 import warnings
@@ -17,7 +18,7 @@ import numpy as np
 
 from . import backend
 from .autograd import no_grad
-from .random import ReplayMismatchError, record_draws, replay_draws
+from .random import ReplayMismatchError, fork_rng, record_draws, replay_draws
 from .tensor import Tensor, float64
 
 FULL_JACOBIAN_MAX_OUTPUTS = 32  # above this many output elements, check with random cotangents
@@ -94,7 +95,8 @@ def numerical_grad(fn, inputs, eps=1e-6):
     draws inside fn are recorded on the first call and replayed, so dropout masks stay fixed.
     """
     inputs = _float64_copies((inputs,) if isinstance(inputs, Tensor) else inputs)
-    out, draws = _first_call(fn, inputs)
+    with fork_rng():
+        out, draws = _first_call(fn, inputs)
     if out.size != 1:
         raise ValueError(f"numerical_grad needs fn to return one element, got shape {out.shape}")
     grads = []
@@ -159,7 +161,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, max_eleme
     try:
         for p, data, _ in saved:
             p.data, p.grad = data.astype(float64), None
-        return _gradcheck(fn, inputs, named, eps, atol, rtol, max_elements, seed)
+        with fork_rng():
+            return _gradcheck(fn, inputs, named, eps, atol, rtol, max_elements, seed)
     except ReplayMismatchError as err:
         raise GradcheckError(
             f"gradcheck: fn made different random draws from one call to the next ({err}). gradcheck "

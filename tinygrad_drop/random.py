@@ -55,6 +55,16 @@ def initial_seed():
     return default_generator.initial_seed()
 
 
+@contextlib.contextmanager
+def fork_rng():
+    """Run a block on the framework's generator, then restore its state (as torch.random.fork_rng)."""
+    state = default_generator.get_state()
+    try:
+        yield
+    finally:
+        default_generator.set_state(state)
+
+
 # ---------------------------------------------------------------- record / replay of draws
 
 _tape = threading.local()  # .mode is None, "record" or "replay"; .draws is the list of recorded draws
