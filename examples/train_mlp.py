@@ -104,9 +104,9 @@ def save_plot(history, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--lr", type=float, default=2e-3, help="Adam step size (x0.1 for the last quarter of the epochs)")
+    parser.add_argument("--lr", type=float, default=2e-3, help="Adam step size (x0.1 in the last quarter)")
     parser.add_argument("--dropout", type=float, default=0.5)
-    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="hidden widths, e.g. --hidden 256 256")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="hidden widths: --hidden 256 256")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")

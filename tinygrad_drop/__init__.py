@@ -1,8 +1,9 @@
 """tinygrad_drop: a small reverse-mode autodiff framework on NumPy, with dropout as a first-class op."""
 
-from . import backend, random
+from . import backend, data, nn, optim, random  # noqa: E402 - these build on the names above
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 from .random import initial_seed, manual_seed
 from .tensor import (
     Tensor,
@@ -16,8 +17,5 @@ from .tensor import (
     int64,
     uint8,
 )
-
-from . import data, nn, optim  # noqa: E402 - these build on the names above
-from .gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 
 __version__ = "0.1.0"

@@ -16,18 +16,28 @@ def is_grad_enabled():
     return getattr(_grad_mode, "enabled", True)
 
 
+def _saved_modes():
+    """This thread's stack of the grad modes that the enclosing no_grad/enable_grad blocks replaced."""
+    if not hasattr(_grad_mode, "saved"):
+        _grad_mode.saved = []
+    return _grad_mode.saved
+
+
 class _GradMode(contextlib.ContextDecorator):
-    """Set gradient recording on or off inside a `with` block or a decorated function."""
+    """Set gradient recording on or off inside a `with` block or a decorated function.
+
+    The mode to restore is kept per thread, not on the instance, so one instance (a decorator)
+    can be entered by several threads at once.
+    """
 
     enabled = True
 
     def __enter__(self):
-        self._previous = getattr(self, "_previous", [])
-        self._previous.append(is_grad_enabled())
+        _saved_modes().append(is_grad_enabled())
         _grad_mode.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _grad_mode.enabled = self._previous.pop()
+        _grad_mode.enabled = _saved_modes().pop()
         return False
 
 

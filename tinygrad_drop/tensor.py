@@ -51,6 +51,20 @@ def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
 
 
+def _promote(a, b, op):
+    """PyTorch's rules where they differ from NumPy's: an integer or bool operand takes the other
+    operand's float dtype, and int / int gives float32 (NumPy gives float64 in both cases).
+    """
+    a_float, b_float = _is_float(a.dtype), _is_float(b.dtype)
+    if a_float and not b_float:
+        return a, b.to(dtype=a.dtype)
+    if b_float and not a_float:
+        return a.to(dtype=b.dtype), b
+    if op is Div and not a_float:
+        return a.to(dtype=default_float), b.to(dtype=default_float)
+    return a, b
+
+
 def _check_requires_grad(dtype):
     if not _is_float(dtype):
         raise TypeError(
@@ -127,7 +141,9 @@ class Tensor:
 
     def __bool__(self):
         if self.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; use .any() or .all()")
+            raise ValueError(
+                f"the truth value of a tensor with {self.size} elements is ambiguous; use .any() or .all()"
+            )
         return bool(self.data)
 
     def __float__(self):
@@ -221,7 +237,9 @@ class Tensor:
         else:
             grad = xp.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:
-                raise ValueError(f"backward(grad=...) got grad of shape {grad.shape} for a tensor of shape {self.shape}")
+                raise ValueError(
+                    f"backward(grad=...) got grad of shape {grad.shape} for a tensor of shape {self.shape}"
+                )
         run_backward(self, grad, retain_graph=retain_graph)
 
     def _accumulate(self, grad):
@@ -265,9 +283,12 @@ class Tensor:
         a, b = self._operand(other, op.__name__.lower())
         if reverse:
             a, b = b, a
+        a, b = _promote(a, b, op)
         try:
             return op.apply(a, b)
         except ValueError:
+            if op is MatMul:  # its own message names both shapes, which need not broadcast as a whole
+                raise
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
@@ -422,10 +443,11 @@ class Tensor:
     def transpose(self, *axes):
         """Permute the axes (NumPy's meaning): reversed when no axes are given."""
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        axes = axes or tuple(reversed(range(self.ndim)))
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose axes {axes} are not a permutation of the {self.ndim} axes of {self.shape}")
-        return Transpose.apply(self, axes=tuple(a % self.ndim for a in axes))
+        n = self.ndim
+        axes = axes or tuple(reversed(range(n)))
+        if any(not -n <= a < n for a in axes) or sorted(a % n for a in axes) != list(range(n)):
+            raise ValueError(f"transpose axes {axes} are not a permutation of the {n} axes of {self.shape}")
+        return Transpose.apply(self, axes=tuple(a % n for a in axes))
 
     def __getitem__(self, index):
         """Basic slicing and integer/bool array indexing; repeated indices accumulate gradients."""

@@ -40,7 +40,9 @@ class Module:
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called: call super().__init__() first")
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() is called: call super().__init__() first"
+            )
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):

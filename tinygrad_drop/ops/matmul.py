@@ -15,6 +15,12 @@ class MatMul(Function):
             raise ValueError(
                 f"matmul shape mismatch: {a.shape} @ {b.shape} (inner sizes {a.shape[-1]} and {inner_b} differ)"
             )
+        batch_a, batch_b = a.shape[:-2], b.shape[:-2]  # 1-D operands have no batch axes
+        if any(m != n and 1 not in (m, n) for m, n in zip(batch_a[::-1], batch_b[::-1], strict=False)):
+            raise ValueError(
+                f"matmul shape mismatch: {a.shape} @ {b.shape} (batch shapes {batch_a} and {batch_b} "
+                "cannot be broadcast together)"
+            )
         ctx.save_for_backward(a, b)
         return a @ b
 
