@@ -402,3 +402,10 @@ def test_bool_tensor_with_int_scalar_gives_int64():
     assert (b + 1).dtype == td.int64
     assert (b + 1).tolist() == [2, 1]
     assert (b * 0.5).dtype == td.float32
+
+
+def test_pow_zero_exponent_has_zero_gradient_even_at_zero():
+    """d(x^0)/dx = 0 everywhere, as in PyTorch (not 0 * inf = nan at x = 0)."""
+    x = td.Tensor([0.0, 2.0], requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])

@@ -97,6 +97,8 @@ class Pow(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         c = ctx.exponent
+        if c == 0:  # x^0 = 1 is constant; c * x^(c-1) would be 0 * inf = nan at x = 0
+            return grad * 0
         return grad * (c * x ** (c - 1))
 
 
