@@ -242,3 +242,20 @@ def test_gradients_with_given_mask_match_torch():
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-15)
     np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-15)
+
+
+def test_broadcast_dims_share_one_mask_value_along_those_axes():
+    x = td.ones(8, 3, 5)
+    y, mask = F.dropout(x, p=0.5, broadcast_dims=(0, -1), return_mask=True)
+    assert mask.shape == (1, 3, 1)
+    out = y.numpy()
+    for c in range(3):
+        channel = out[:, c, :]
+        assert np.all(channel == channel.flat[0]) and channel.flat[0] in (0.0, 2.0)
+
+
+def test_broadcast_dims_gradcheck_and_bad_axis():
+    x = td.randn(4, 6, dtype=td.float64, requires_grad=True)
+    assert td.gradcheck(lambda x: F.dropout(x, p=0.3, broadcast_dims=1) * x, [x])
+    with pytest.raises(ValueError, match="broadcast_dims"):
+        F.dropout(x, p=0.3, broadcast_dims=2)

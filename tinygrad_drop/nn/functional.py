@@ -63,21 +63,34 @@ def _check_mask(mask, x):
     return backend.to_device(mask, x.device)
 
 
-def dropout(x, p=0.5, training=True, mask=None, return_mask=False):
+def _mask_shape(shape, broadcast_dims):
+    """The input's shape with a 1 on every axis in broadcast_dims (where one mask value is shared)."""
+    dims = (broadcast_dims,) if isinstance(broadcast_dims, int) else tuple(broadcast_dims)
+    for d in dims:
+        if not -len(shape) <= d < len(shape):
+            raise ValueError(f"broadcast_dims {broadcast_dims} is out of range for an input of shape {shape}")
+    shared = {d % len(shape) for d in dims}
+    return tuple(1 if i in shared else s for i, s in enumerate(shape))
+
+
+def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dims=()):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1 - p).
 
+    `broadcast_dims` (an int or tuple of axes) shares one mask value along those axes, so whole
+    rows, channels or time steps are dropped together (Keras's noise_shape, Flax's broadcast_dims).
     `mask` (bool, True = keep, any shape that broadcasts to x) replays a given mask instead of
     drawing one; `return_mask=True` returns `(y, mask)` so a mask can be recorded. With p = 0 or
     training=False, x is returned unchanged with no draw and no graph node (mask is then None).
     p = 1 gives zeros and zero gradients.
     """
     p = _check_p(p)
+    mask_shape = _mask_shape(x.shape, broadcast_dims)
     if not training or p == 0.0:
         return (x, None) if return_mask else x
     if not _is_float(x.dtype):
         raise TypeError(f"dropout needs a floating-point input, got dtype {x.dtype}")
     if mask is None:
-        mask = backend.to_device(_random.keep_mask(x.shape, p), x.device)
+        mask = backend.to_device(_random.keep_mask(mask_shape, p), x.device)
     else:
         mask = _check_mask(mask, x)
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
