@@ -11,6 +11,7 @@ from .. import backend
 from .. import random as _random
 from ..ops.dropout import Dropout
 from ..ops.linear import Linear
+from ..ops.loss import CrossEntropy
 from ..ops.relu import ReLU
 from ..tensor import Tensor, _is_float
 
@@ -124,33 +125,40 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     target = target if isinstance(target, Tensor) else Tensor(target)
-    log_probs = logits.log_softmax(axis=-1)
-    num_classes = logits.shape[-1]
     if _is_float(target.dtype):  # class probabilities
         if target.shape != logits.shape:
             raise ValueError(f"probability targets must have the logits' shape {logits.shape}, got {target.shape}")
         if label_smoothing:
-            target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
+            target = target * (1.0 - label_smoothing) + label_smoothing / logits.shape[-1]
+        log_probs = logits.log_softmax(axis=-1)
         return _reduce(-(log_probs * target.to(dtype=log_probs.dtype)).sum(axis=-1), reduction)
-    nll = _pick_targets(log_probs, target, "cross_entropy")
-    if label_smoothing:
-        nll = nll * (1.0 - label_smoothing) + (-log_probs.mean(axis=-1)) * label_smoothing
-    return _reduce(nll, reduction)
+    _check_targets(target, logits.shape, "cross_entropy")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if logits.ndim == 1:  # one sample: a (1, C) batch
+        loss = CrossEntropy.apply(logits.reshape(1, -1), target.reshape(1), label_smoothing=label_smoothing,
+                                  reduction=reduction)
+        return loss.reshape(()) if reduction == "none" else loss
+    return CrossEntropy.apply(logits, target, label_smoothing=label_smoothing, reduction=reduction)
+
+
+def _check_targets(target, input_shape, op_name):
+    """Class-index targets must be integers of the input's shape without its class axis, in [0, C)."""
+    num_classes, expected = input_shape[-1], input_shape[:-1]
+    if target.shape != expected:
+        raise ValueError(f"{op_name}: target of shape {target.shape} does not fit input of shape "
+                         f"{input_shape} (expected class indices of shape {expected})")
+    if _is_float(target.dtype):
+        raise TypeError(f"{op_name}: class-index targets must be integers, got dtype {target.dtype}")
+    bad = (target.data < 0) | (target.data >= num_classes)
+    if bad.any():
+        raise IndexError(f"{op_name}: target {target.data[bad].ravel()[0]} is out of range for {num_classes} "
+                         f"classes (targets must be in [0, {num_classes - 1}])")
 
 
 def _pick_targets(log_probs, target, op_name):
     """-log_probs at each row's target class, after checking the targets' shape and range."""
-    num_classes, expected = log_probs.shape[-1], log_probs.shape[:-1]
-    if target.shape != expected:
-        raise ValueError(f"{op_name}: target of shape {target.shape} does not fit input of shape "
-                         f"{log_probs.shape} (expected class indices of shape {expected})")
-    if _is_float(target.dtype):
-        raise TypeError(f"{op_name}: class-index targets must be integers, got dtype {target.dtype}")
-    labels = backend.to_numpy(target.data)
-    bad = (labels < 0) | (labels >= num_classes)
-    if bad.any():
-        raise IndexError(f"{op_name}: target {labels[bad].flat[0]} is out of range for {num_classes} classes "
-                         f"(targets must be in [0, {num_classes - 1}])")
+    _check_targets(target, log_probs.shape, op_name)
     if log_probs.ndim == 1:
         return -log_probs[target.data]
     rows = backend.array_module_for(log_probs.device).arange(log_probs.shape[0])

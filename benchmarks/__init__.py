@@ -1,0 +1,1 @@
+"""Benchmarks of tinygrad_drop against hand-written NumPy and PyTorch: `python -m benchmarks`."""

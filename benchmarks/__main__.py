@@ -1,0 +1,5 @@
+"""`python -m benchmarks` runs benchmarks/run.py."""
+
+from .run import main
+
+main()
