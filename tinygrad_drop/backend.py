@@ -14,14 +14,19 @@ except ImportError:  # pragma: no cover - depends on the machine
 CUDA_INSTALL_HINT = 'install CuPy with `pip install "tinygrad_drop[cuda12]"` (or "[cuda13]" for CUDA 13)'
 
 
+def device_count():
+    """How many GPUs CuPy can see (0 without CuPy, a driver or a GPU)."""
+    if _cupy is None:
+        return 0
+    try:
+        return _cupy.cuda.runtime.getDeviceCount()
+    except Exception:  # noqa: BLE001 - any CUDA driver error means "no usable GPU"
+        return 0
+
+
 def cuda_is_available():
     """True when CuPy is installed and can see at least one GPU."""
-    if _cupy is None:
-        return False
-    try:
-        return _cupy.cuda.runtime.getDeviceCount() > 0
-    except Exception:  # noqa: BLE001 - any CUDA driver error means "no usable GPU"
-        return False
+    return device_count() > 0
 
 
 def get_array_module(array):
@@ -40,10 +45,14 @@ def parse_device(device):
     if device == "cpu":
         return "cpu"
     if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
-        if not cuda_is_available():
+        count = device_count()
+        if count == 0:
             reason = "CuPy is not installed" if _cupy is None else "no GPU is visible to CuPy"
             raise RuntimeError(f"device {device!r} was requested but {reason}: {CUDA_INSTALL_HINT}")
-        return "cuda:0" if device == "cuda" else device
+        index = 0 if device == "cuda" else int(device[5:])
+        if index >= count:
+            raise ValueError(f"device {device!r} was requested but CuPy sees only {count} GPU(s)")
+        return f"cuda:{index}"
     raise ValueError(f"unknown device {device!r}: expected 'cpu', 'cuda' or 'cuda:N'")
 
 
@@ -61,7 +70,7 @@ def to_device(array, device):
     if device == "cpu":
         return _cupy.asnumpy(array)
     with _cupy.cuda.Device(int(device.split(":")[1])):
-        return _cupy.asarray(array)
+        return _cupy.array(array)  # copies onto the current device, from the host or another GPU
 
 
 def array_module_for(device):
@@ -82,3 +91,85 @@ def scatter_add(target, index, values):
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+
+def check_same_device(arrays, op_name):
+    """Raise a RuntimeError naming the op and the devices when its input arrays sit on different devices."""
+    if _cupy is None:  # NumPy only: everything is on the CPU
+        return
+    devices = {device_of(a) for a in arrays if isinstance(a, (np.ndarray, _cupy.ndarray))}
+    if len(devices) > 1:
+        raise RuntimeError(
+            f"{op_name}: inputs are on different devices ({' and '.join(sorted(devices))}); "
+            "move them to one device with .to(device)"
+        )
+
+
+# ---------------------------------------------------------------- fused dropout kernels (CuPy)
+
+# Philox4x64-10 in CUDA C: the same maths as random.philox4x64, one 32-bit value per thread. Only
+# the preamble's types and __umul64hi (the high word of a 64x64-bit product) are CUDA; the tests
+# also compile this source with the host's C compiler and compare it with the array implementation.
+PHILOX_CUDA = r"""
+__device__ unsigned long long philox_word(unsigned long long k0, unsigned long long k1,
+                                          unsigned long long block, unsigned long long w) {
+    unsigned long long x0 = block, x1 = 0, x2 = 0, x3 = 0;
+    for (int r = 0; r < 10; r++) {
+        unsigned long long lo0 = 0xD2E7470EE14C6C93ULL * x0, hi0 = __umul64hi(0xD2E7470EE14C6C93ULL, x0);
+        unsigned long long lo1 = 0xCA5A826395121157ULL * x2, hi1 = __umul64hi(0xCA5A826395121157ULL, x2);
+        x0 = hi1 ^ x1 ^ k0;
+        x1 = lo1;
+        x2 = hi0 ^ x3 ^ k1;
+        x3 = lo0;
+        k0 += 0x9E3779B97F4A7C15ULL;
+        k1 += 0xBB67AE8584CAA73BULL;
+    }
+    return w == 0 ? x0 : w == 1 ? x1 : w == 2 ? x2 : x3;
+}
+
+/* 32-bit value j of a draw from block `offset`: the low (j even) or high half of word j / 2. */
+__device__ unsigned int philox_u32(unsigned long long k0, unsigned long long k1,
+                                   unsigned long long offset, unsigned long long j) {
+    unsigned long long word = philox_word(k0, k1, offset + j / 8, (j / 2) % 4);
+    return (unsigned int)(j % 2 ? word >> 32 : word);
+}
+"""
+
+_DROPOUT_PARAMS = "T x, uint64 k0, uint64 k1, uint64 offset, uint64 threshold, T scale"
+_DRAW_KEEP = "philox_u32(k0, k1, offset, i) >= threshold"  # i: the element's index in the kernel's loop
+
+
+def masked_scale(x, keep, scale):
+    """y = x * keep * scale for a bool keep-mask that broadcasts to x (one pass on CuPy)."""
+    if get_array_module(x) is np:
+        y = x * keep
+        y *= scale
+        return y
+    with x.device:
+        return _kernels()["masked_scale"](x, keep, scale)
+
+
+def fused_dropout(x, seed, offset, threshold, scale, return_keep):
+    """CuPy only: y = x * keep * scale in one kernel that also draws keep from the stream (random.MaskDraw)."""
+    with x.device:
+        x = _cupy.ascontiguousarray(x)  # so that the loop index i is the element's C-order index
+        args = (x, np.uint64(seed % 2**64), np.uint64(seed >> 64), np.uint64(offset), np.uint64(threshold), scale)
+        return _kernels()["dropout_keep" if return_keep else "dropout"](*args)
+
+
+_compiled = {}
+
+
+def _kernels():
+    """The CuPy kernels, compiled on first use."""
+    if not _compiled:
+        kernel = _cupy.ElementwiseKernel
+        _compiled.update(
+            masked_scale=kernel("T x, bool keep, T scale", "T y", "y = x * (T)keep * scale",
+                                "tinygrad_drop_masked_scale"),
+            dropout=kernel(_DROPOUT_PARAMS, "T y", f"y = x * (T)({_DRAW_KEEP}) * scale",
+                           "tinygrad_drop_dropout", preamble=PHILOX_CUDA),
+            dropout_keep=kernel(_DROPOUT_PARAMS, "T y, bool keep", f"keep = {_DRAW_KEEP}; y = x * (T)keep * scale",
+                                "tinygrad_drop_dropout_keep", preamble=PHILOX_CUDA),
+        )
+    return _compiled

@@ -283,7 +283,8 @@ class DataLoader:
         n = len(self.arrays[0])
         if not self.shuffle:
             return np.arange(n)
-        rng = self._rng or np.random.default_rng(td_random.default_generator.bits.integers(0, 2**63))
+        rng = self._rng or np.random.default_rng(
+            td_random.default_generator.numpy_sample(lambda g: g.integers(0, 2**63)))
         return rng.permutation(n)
 
     def __iter__(self):

@@ -106,6 +106,14 @@ class Optimizer:
         """The parameters of `group` that have a gradient (those whose .grad is None are skipped)."""
         return [p for p in group["params"] if p.grad is not None]
 
+    def _state_of(self, p):
+        """p's state, with its arrays moved to p's device first if the model has moved (Module.to)."""
+        state = self.state[p]
+        for key, value in state.items():
+            if not isinstance(value, Integral):
+                state[key] = backend.to_device(value, backend.device_of(p.data))
+        return state
+
     def zero_grad(self, set_to_none=True):
         """Reset gradients: to None (the default), or to a fresh zero array when set_to_none=False."""
         for group in self.param_groups:
@@ -234,7 +242,7 @@ class SGD(Optimizer):
                 xp, cast = get_array_module(p.data), p.data.dtype.type
                 g = _signed_grad_with_decay(p, weight_decay, maximize)
                 if momentum != 0:
-                    state = self.state[p]
+                    state = self._state_of(p)
                     buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = state["momentum_buffer"] = g.copy()  # buf = g on the first step
@@ -291,7 +299,7 @@ class Adam(Optimizer):
             weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
             for p in self._params_with_grad(group):
                 xp, cast = get_array_module(p.data), p.data.dtype.type
-                state = self.state[p]
+                state = self._state_of(p)
                 if not state:
                     state["step"] = 0
                     state["exp_avg"] = xp.zeros_like(p.data)

@@ -17,7 +17,7 @@ def _host(array):
 
 
 def _generator_state():
-    return copy.deepcopy(td.random.default_generator.get_state()["bit_generator"])
+    return copy.deepcopy(td.random.default_generator.get_state())
 
 
 def _same_state(a, b):
