@@ -1,0 +1,41 @@
+"""Draw the graph of the digits MLP for one batch: each op, its output's shape and dtype, the bytes it
+saves for backward (a dropout mask: one byte per element) and the gradient norm after backward.
+
+    python examples/graph_digits.py                   # writes docs/images/digits_graph.svg (needs Graphviz)
+    python examples/graph_digits.py --out graph.dot   # the DOT text, no Graphviz needed
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from train_mlp import build_mlp
+
+import tinygrad_drop as td
+import tinygrad_drop.nn.functional as F
+from tinygrad_drop.data import DataLoader, load_digits
+
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "images" / "digits_graph.svg"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="where to draw it: .svg, .png, .pdf or .dot")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256], help="hidden widths: --hidden 256 256")
+    args = parser.parse_args(argv)
+
+    td.manual_seed(0)
+    X, y = load_digits()
+    xb, yb = next(iter(DataLoader(X / np.float32(16.0), y, batch_size=args.batch_size)))
+    model = build_mlp(64, args.hidden, 10, dropout=0.5)
+    with td.viz.trace():  # remember what each op saves and each gradient's norm
+        loss = F.cross_entropy(model(xb), yb)
+        loss.backward()
+    path = td.viz.render(loss, args.out, params=model)
+    print(f"loss {loss.item():.4f}; the graph is in {path}")
+    return path
+
+
+if __name__ == "__main__":
+    main()

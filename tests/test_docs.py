@@ -1,0 +1,73 @@
+"""The docs cannot rot: every ```python block in README.md and docs/*.md runs, the numbers in
+docs/how-it-works.md match the source, and every page is in the site's navigation.
+
+A block runs unless the line just before its fence says why not:
+    <!-- requires: torch -->         runs only where torch can be imported
+    <!-- no-test: the reason -->     never runs (keep these rare)
+Each page's blocks run in order in one namespace, in a fresh temporary folder.
+"""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+MARKER = r"(?:<!-- (?P<kind>no-test|requires): *(?P<arg>.*?) *-->\n)?"
+BLOCK = re.compile(rf"^{MARKER}```python\n(?P<code>.*?)^```", re.M | re.S)
+
+
+def _blocks(page):
+    """(first line number, code, kind, argument) for each python block of a page."""
+    text = page.read_text()
+    for match in BLOCK.finditer(text):
+        first_line = text.count("\n", 0, match.start("code")) + 1
+        yield first_line, match["code"], match["kind"], match["arg"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_python_blocks_run(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    namespace = {"__name__": "__main__"}
+    for first_line, code, kind, arg in _blocks(page):
+        if kind == "no-test":
+            assert arg, f"{page.name}:{first_line}: say why the block is not tested: <!-- no-test: reason -->"
+            continue
+        if kind == "requires":
+            missing = [name for name in arg.split(",") if importlib.util.find_spec(name.strip()) is None]
+            if missing:
+                continue
+        # padded with blank lines, so that tracebacks give the line numbers of the page itself
+        exec(compile("\n" * (first_line - 1) + code, str(page), "exec"), namespace)
+
+
+def _core_size_script():
+    spec = importlib.util.spec_from_file_location("core_size", ROOT / "scripts" / "core_size.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_how_it_works_matches_the_source():
+    script = _core_size_script()
+    text = script.PAGE.read_text()
+    assert len(list(script.REFERENCE.finditer(text))) >= 10
+    problems = script.problems(text)
+    assert not problems, ("docs/how-it-works.md is out of date; run `python scripts/core_size.py --update`:\n  "
+                          + "\n  ".join(problems))
+
+
+def test_core_size_script_reports_the_core(capsys):
+    assert _core_size_script().main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("core: ") and "Function.apply" in out
+
+
+def test_every_page_is_in_the_navigation_and_every_navigation_entry_exists():
+    nav = re.findall(r"^  - [^:\n]+: (\S+\.md)$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert sorted(set(pages) - set(nav)) == [], "add these pages to the nav in mkdocs.yml"
+    assert sorted(set(nav) - set(pages)) == [], "mkdocs.yml lists pages that docs/ does not have"
