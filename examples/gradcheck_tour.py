@@ -100,7 +100,7 @@ def main():
     try:
         show_failure(loss, [xb], params=model)
     finally:
-        Dropout.backward = correct_backward
+        Dropout.backward = staticmethod(correct_backward)  # Dropout.backward read back a plain function
 
     section("6. Kinks")
     print("ReLU has no derivative at 0. Probing exactly there, the two one-sided slopes differ and the")

@@ -1,10 +1,12 @@
 """tinygrad_drop: a small reverse-mode autodiff framework on NumPy, with dropout as a first-class op."""
 
-from . import backend, data, nn, optim, random  # noqa: E402 - these build on the names above
+from . import backend, cuda, data, nn, optim, random, viz  # noqa: E402 - these build on the names above
+from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
-from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .creation import arange, from_dlpack, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 from .random import initial_seed, manual_seed
+from .serialization import CheckpointError, load, save
 from .tensor import (
     Tensor,
     bool_,

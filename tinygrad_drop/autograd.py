@@ -6,7 +6,11 @@ context: the graph node. `backward` later walks the nodes from the output back t
 """
 
 import contextlib
+import itertools
 import threading
+import weakref
+
+from . import backend
 
 _grad_mode = threading.local()
 
@@ -77,7 +81,11 @@ class Function:
         ctx = cls()
         ctx.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
         arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        backend.check_same_device(arrays, cls.__name__)
         out = cls.forward(ctx, *arrays, **params)
+        if _observers:  # detect_anomaly or viz.trace is on: the only cost when they are off
+            for observer in _observers:
+                observer.forward(ctx, inputs, out)
         requires_grad = any(ctx.needs_input_grad) and is_grad_enabled()
         if requires_grad:
             ctx.parents = inputs
@@ -118,12 +126,14 @@ def backward(root, grad, retain_graph=False):
 
     Each node's backward runs once, after all of its consumers have added their gradients to it.
     Intermediate gradients are dropped as soon as they are used, and saved arrays are freed unless
-    `retain_graph` is True.
+    `retain_graph` is True. Hooks and observers are looked at only when there are any; then each
+    leaf gets the sum of its gradients once, at the end (as PyTorch's AccumulateGrad).
     """
+    watched = bool(_observers or _tensor_hooks)  # checked once per call
     if root._ctx is None:  # a leaf: the gradient goes straight into .grad
-        root._accumulate(grad)
+        root._accumulate(_watched_gradient(root, grad) if watched else grad)
         return
-    grads = {id(root): grad}
+    grads, leaves = {id(root): grad}, {}
     for tensor in _topological_order(root):
         ctx = tensor._ctx
         if ctx.freed:
@@ -135,7 +145,7 @@ def backward(root, grad, retain_graph=False):
         out_grad = grads.pop(id(tensor), None)
         if out_grad is None:
             continue
-        in_grads = ctx.backward(ctx, out_grad)
+        in_grads = _watched_backward(tensor, out_grad) if watched else ctx.backward(ctx, out_grad)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         if not retain_graph:
@@ -144,11 +154,15 @@ def backward(root, grad, retain_graph=False):
         for parent, needs, g in zip(ctx.parents, ctx.needs_input_grad, in_grads, strict=False):
             if not needs or g is None:
                 continue
-            if parent._ctx is None:
+            if parent._ctx is None and not watched:
                 parent._accumulate(g)
-            else:
-                key = id(parent)
-                grads[key] = g if key not in grads else grads[key] + g
+                continue
+            key = id(parent)
+            if parent._ctx is None:  # watched: the leaf's hooks see the sum of its gradients, at the end
+                leaves[key] = parent
+            grads[key] = g if key not in grads else grads[key] + g
+    for key, leaf in leaves.items():
+        leaf._accumulate(_watched_gradient(leaf, grads[key]))
 
 
 def unbroadcast(grad, shape):
@@ -163,3 +177,134 @@ def unbroadcast(grad, shape):
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
 
+
+# ---------------------------------------------------------------- watching the engine: observers and hooks
+#
+# td.detect_anomaly (anomaly.py) and td.viz.trace (viz.py) add an Observer to `_observers` while
+# they are on; Tensor.register_hook and Tensor.retain_grad put the tensor in `_tensor_hooks`.
+# While both are empty the engine pays one check per op and one per backward() call.
+
+_observers = []
+_tensor_hooks = {}  # id(tensor) -> its _Hooks; the entry goes when the tensor does
+
+
+class Observer:
+    """Sees every op and every gradient: subclass it and override what you need."""
+
+    def forward(self, ctx, inputs, out):
+        """After an op's forward: its node, the inputs it was applied to and its output array."""
+
+    def gradient(self, tensor, grad):
+        """The complete gradient of a tensor in one backward pass, after its hooks."""
+
+    def backward(self, ctx, grads):
+        """After an op's backward: its node and the gradients it returned, one per input."""
+
+
+@contextlib.contextmanager
+def observe(observer):
+    """Show `observer` every op and every gradient inside a `with` block (or a decorated function)."""
+    _observers.append(observer)
+    try:
+        yield observer
+    finally:
+        _observers.remove(observer)
+
+
+class _Hooks:
+    """One tensor's gradient hooks (handle id -> fn, in registration order) and its retain_grad flag."""
+
+    def __init__(self, tensor):
+        self.key, self.fns, self.retain = id(tensor), {}, False
+        self._ref = weakref.ref(tensor, lambda _: self.forget())  # the hooks go with the tensor
+
+    def forget(self):
+        """Drop this entry (if it is still the tensor's: ids are reused once a tensor is gone)."""
+        if _tensor_hooks.get(self.key) is self:
+            del _tensor_hooks[self.key]
+
+    def forget_if_unused(self):
+        """Drop this entry once it has no hook and no retain_grad left."""
+        if not self.fns and not self.retain:
+            self.forget()
+
+
+class RemovableHandle:
+    """Returned by Tensor.register_hook; `handle.remove()` takes the hook off again."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks, self.id = hooks, next(self._ids)
+
+    def remove(self):
+        self._hooks.fns.pop(self.id, None)
+        self._hooks.forget_if_unused()
+
+
+def _hooks_of(tensor, what):
+    """The tensor's _Hooks, made on first use; `what` names the caller in the error."""
+    if not tensor.requires_grad:
+        raise RuntimeError(f"cannot {what} a tensor that does not require grad: "
+                           "create it with requires_grad=True (or call .requires_grad_())")
+    if id(tensor) not in _tensor_hooks:
+        _tensor_hooks[id(tensor)] = _Hooks(tensor)
+    return _tensor_hooks[id(tensor)]
+
+
+def register_hook(tensor, fn):
+    """Call fn(grad) with the tensor's gradient in every backward pass; a non-None result replaces it."""
+    hooks = _hooks_of(tensor, "register a hook on")
+    handle = RemovableHandle(hooks)
+    hooks.fns[handle.id] = fn
+    return handle
+
+
+def retain_grad(tensor):
+    """Keep a non-leaf tensor's gradient in its .grad (leaves keep theirs anyway)."""
+    hooks = _hooks_of(tensor, "retain_grad on")
+    hooks.retain = tensor._ctx is not None
+    hooks.forget_if_unused()
+
+
+def retains_grad(tensor):
+    """True when retain_grad() was called on this non-leaf tensor."""
+    hooks = _tensor_hooks.get(id(tensor))
+    return hooks is not None and hooks.retain
+
+
+def _run_hook(fn, tensor, grad):
+    """fn(grad), or grad when fn returns None; the result must keep the gradient's shape."""
+    from .tensor import Tensor
+
+    new = fn(grad)
+    if new is None:
+        return grad
+    new = new.data if isinstance(new, Tensor) else new
+    if new.shape != grad.shape:
+        raise ValueError(f"hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape {new.shape} for a "
+                         f"tensor of shape {tensor.shape}: return an array of the same shape, or None")
+    return new
+
+
+def _watched_gradient(tensor, grad):
+    """The tensor's gradient after its hooks, kept in .grad if it retains grad, shown to observers."""
+    hooks = _tensor_hooks.get(id(tensor))
+    if hooks is not None:
+        for fn in list(hooks.fns.values()):
+            grad = _run_hook(fn, tensor, grad)
+        if hooks.retain:
+            tensor._accumulate(grad)
+    for observer in _observers:
+        observer.gradient(tensor, grad)
+    return grad
+
+
+def _watched_backward(tensor, grad):
+    """ctx.backward with hooks and observers: they see the incoming gradient, then the results."""
+    ctx = tensor._ctx
+    in_grads = ctx.backward(ctx, _watched_gradient(tensor, grad))
+    in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+    for observer in _observers:
+        observer.backward(ctx, in_grads)
+    return in_grads

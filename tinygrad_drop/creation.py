@@ -79,3 +79,10 @@ def ones_like(tensor, dtype=None, device=None, requires_grad=False):
 def tensor(data, requires_grad=False, dtype=None, device=None):
     """Same as Tensor(data, ...): a new leaf tensor holding a copy of `data`."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def from_dlpack(array):
+    """A tensor that shares memory with any DLPack array (PyTorch, JAX, CuPy, NumPy): no copy is made."""
+    on_cpu = array.__dlpack_device__()[0] == 1  # DLPack's device type 1 is the CPU
+    xp = np if on_cpu else backend.array_module_for(backend.parse_device("cuda"))
+    return Tensor._wrap(xp.from_dlpack(array))

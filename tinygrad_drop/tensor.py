@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import autograd, backend
 from .autograd import backward as run_backward
 from .ops.elementwise import Add, Cast, Div, Exp, Log, Mul, Neg, Pow, Sigmoid, Sqrt, Sub, Tanh
 from .ops.matmul import MatMul
@@ -181,6 +181,16 @@ class Tensor:
         """The data as (nested) Python lists."""
         return backend.to_numpy(self.data).tolist()
 
+    def __dlpack__(self, **kwargs):
+        """Export the data through DLPack without a copy, for torch.from_dlpack, jax.dlpack or np.from_dlpack."""
+        if self.requires_grad:
+            raise RuntimeError("cannot export a tensor that requires grad through DLPack: use tensor.detach()")
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        """DLPack's (device type, device index) of the data: (1, 0) on the CPU, (2, N) on cuda:N."""
+        return self.data.__dlpack_device__()
+
     def detach(self):
         """A new leaf that shares this tensor's data and records no graph."""
         return Tensor._wrap(self.data)
@@ -251,6 +261,22 @@ class Tensor:
     def zero_grad(self):
         """Forget the accumulated gradient (.grad becomes None)."""
         self.grad = None
+
+    def register_hook(self, hook):
+        """Call hook(grad) with this tensor's gradient array in every backward; a non-None result replaces it.
+
+        Returns a handle whose .remove() takes the hook off again.
+        """
+        return autograd.register_hook(self, hook)
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in .grad after backward (leaves keep theirs anyway)."""
+        autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf tensor after retain_grad()."""
+        return autograd.retains_grad(self)
 
     # ------------------------------------------------------------ binary operators
 

@@ -3,17 +3,21 @@
 Random ops take an explicit `training=` flag: there is no global training mode.
 """
 
+import sys
 import warnings
 
 import numpy as np
 
 from .. import backend
 from .. import random as _random
-from ..ops.dropout import Dropout
+from ..ops.dropconnect import DropConnectLinear
+from ..ops.dropout import Dropout, check_mask_storage
 from ..ops.linear import Linear
 from ..ops.loss import CrossEntropy
+from ..ops.noise import AlphaDropout, GaussianDropout, alpha_dropout_affine
 from ..ops.relu import ReLU
 from ..tensor import Tensor, _is_float
+from .module import current_module
 
 
 def linear(x, weight, bias=None):
@@ -74,7 +78,7 @@ def _mask_shape(shape, broadcast_dims):
     return tuple(1 if i in shared else s for i, s in enumerate(shape))
 
 
-def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dims=()):
+def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dims=(), mask_storage="bool"):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1 - p).
 
     `broadcast_dims` (an int or tuple of axes) shares one mask value along those axes, so whole
@@ -82,20 +86,25 @@ def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dim
     `mask` (bool, True = keep, any shape that broadcasts to x) replays a given mask instead of
     drawing one; `return_mask=True` returns `(y, mask)` so a mask can be recorded. With p = 0 or
     training=False, x is returned unchanged with no draw and no graph node (mask is then None).
-    p = 1 gives zeros and zero gradients.
+    p = 1 gives zeros and zero gradients. `mask_storage` is what backward keeps: "bool" saves the
+    mask (1 byte per element), "recompute" saves its place in the random stream and draws it again.
     """
     p = _check_p(p)
+    check_mask_storage(mask_storage)
     mask_shape = _mask_shape(x.shape, broadcast_dims)
     if not training or p == 0.0:
         return (x, None) if return_mask else x
     if not _is_float(x.dtype):
         raise TypeError(f"dropout needs a floating-point input, got dtype {x.dtype}")
+    _warn_if_module_in_eval()
     if mask is None:
-        mask = backend.to_device(_random.keep_mask(mask_shape, p), x.device)
+        mask = _random.draw_mask(mask_shape, p, x.device)  # where its bits sit in the stream
     else:
         mask = _check_mask(mask, x)
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
-    y = Dropout.apply(x, mask, scale=scale)
+    y = Dropout.apply(x, mask, scale=scale, mask_storage=mask_storage)
+    if return_mask and isinstance(mask, _random.MaskDraw):
+        mask = mask.keep(backend.array_module_for(x.device))
     return (y, mask) if return_mask else y
 
 
@@ -183,3 +192,162 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
         )
     diff = input - target
     return _reduce(diff * diff, reduction)
+
+
+# ---------------------------------------------------------------- the dropout family (docs/dropout.md)
+
+_warned_call_sites = set()
+
+
+def _warn_if_module_in_eval():
+    """Warn once per call site when a random op draws (training=True) inside a module in eval mode.
+
+    This is the classic silent bug of calling `F.dropout(x, p)` (training defaults to True) in a
+    forward: `model.eval()` cannot turn it off (pytorch#11999). The warning names the caller's line.
+    """
+    module = current_module()
+    if module is None or module.training:
+        return
+    frame, stacklevel = sys._getframe(1), 2  # the functional op that the caller called
+    while frame.f_back.f_code.co_filename == __file__:
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    caller = frame.f_back
+    site = (caller.f_code.co_filename, caller.f_lineno)
+    if site in _warned_call_sites:
+        return
+    _warned_call_sites.add(site)
+    warnings.warn(
+        f"F.{frame.f_code.co_name}(..., training=True) at {site[0]}:{site[1]} runs inside "
+        f"{type(module).__name__}.forward while that module is in eval mode, so it stays on at evaluation; "
+        "pass training=self.training (warned once per call site)",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _start_random_op(x, name):
+    """Before a draw: check that x is floating point, and warn if its module is in eval mode."""
+    if not _is_float(x.dtype):
+        raise TypeError(f"{name} needs a floating-point input, got dtype {x.dtype}")
+    _warn_if_module_in_eval()
+
+
+def _draw_keep_mask(x, p, mask_shape, name):
+    """A bool keep-mask of mask_shape on x's device, after _start_random_op's checks."""
+    _start_random_op(x, name)
+    return backend.to_device(_random.keep_mask(mask_shape, p), x.device)
+
+
+def _channel_dropout(x, p, training, channel_axis, name):
+    """Dropout with one mask value per channel: every axis after `channel_axis` shares it."""
+    if x.ndim < channel_axis + 1:
+        raise ValueError(f"{name} needs an input with a channel axis, got shape {x.shape}")
+    return dropout(x, p, training, broadcast_dims=tuple(range(channel_axis + 1, x.ndim)))
+
+
+def dropout1d(x, p=0.5, training=True):
+    """Zero whole channels of a (N, C, L) or unbatched (C, L) input, as torch.nn.functional.dropout1d."""
+    if x.ndim not in (2, 3):
+        raise ValueError(f"dropout1d expects a 2-D (C, L) or 3-D (N, C, L) input, got shape {x.shape}; "
+                         "use dropout2d/dropout3d for more spatial axes, dropout for elementwise dropout")
+    return _channel_dropout(x, p, training, x.ndim - 2, "dropout1d")
+
+
+def dropout2d(x, p=0.5, training=True):
+    """Zero whole channels of a (N, C, H, W) input, as torch.nn.functional.dropout2d.
+
+    Like PyTorch, axis 1 is always the channel axis: a 3-D input is read as (N, C, L), with a
+    warning, and other ranks warn that dropout2d is meant for 3-D and 4-D inputs.
+    """
+    if x.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: received a {x.ndim}-D input of shape {x.shape}; dropout2d is meant for "
+                      "(N, C, H, W) inputs. Use dropout for elementwise dropout", UserWarning, stacklevel=2)
+    if x.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input and, as PyTorch does, reads it as (N, C, L) with C the "
+                      "channel axis (not as an unbatched (C, H, W)); use dropout1d to say so, or add a batch "
+                      "axis", UserWarning, stacklevel=2)
+    return _channel_dropout(x, p, training, 1, "dropout2d")
+
+
+def dropout3d(x, p=0.5, training=True):
+    """Zero whole channels of a (N, C, D, H, W) or unbatched (C, D, H, W) input, as torch's dropout3d.
+
+    Like PyTorch, only a 5-D input has a batch axis; other ranks warn and are read as unbatched.
+    """
+    if x.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: received a {x.ndim}-D input of shape {x.shape}; dropout3d is meant for "
+                      "(N, C, D, H, W) or (C, D, H, W) inputs. Use dropout for elementwise dropout",
+                      UserWarning, stacklevel=2)
+    return _channel_dropout(x, p, training, 1 if x.ndim == 5 else 0, "dropout3d")
+
+
+def alpha_dropout(x, p=0.5, training=False, broadcast_dims=()):
+    """Alpha dropout for SELU networks (PyTorch's formula, see ops/noise.py): keeps zero mean and unit variance.
+
+    Dropped units take SELU's saturation value, then y = a * (.) + b. training defaults to False,
+    as in PyTorch. `broadcast_dims` shares one mask value along those axes, as in `dropout`.
+    """
+    p = _check_p(p)
+    mask_shape = _mask_shape(x.shape, broadcast_dims)
+    if not training or p == 0.0:
+        return x
+    mask = _draw_keep_mask(x, p, mask_shape, "alpha_dropout")
+    return AlphaDropout.apply(x, mask, *alpha_dropout_affine(p))
+
+
+def feature_alpha_dropout(x, p=0.5, training=False):
+    """Alpha dropout of whole channels of a (N, C, ...) input, as torch.nn.functional.feature_alpha_dropout."""
+    if x.ndim < 2:
+        raise ValueError(f"feature_alpha_dropout needs an (N, C, ...) input of 2 or more axes, got shape {x.shape}")
+    return alpha_dropout(x, p, training, broadcast_dims=tuple(range(2, x.ndim)))
+
+
+def _check_gaussian_p(p):
+    """p checked as for dropout, and below 1: the noise variance p / (1 - p) must be finite."""
+    p = _check_p(p)
+    if p == 1.0:
+        raise ValueError("gaussian dropout: p=1 gives infinite noise variance p / (1 - p); use p < 1")
+    return p
+
+
+def gaussian_dropout(x, p=0.5, training=True):
+    """Multiply by noise e ~ N(1, p / (1 - p)): dropout's mean and variance, Gaussian (Keras's GaussianDropout)."""
+    p = _check_gaussian_p(p)
+    if not training or p == 0.0:
+        return x
+    _start_random_op(x, "gaussian_dropout")
+    std = x.dtype.type(np.sqrt(p / (1.0 - p)))
+    noise = _random.normal(x.shape, dtype=x.dtype) * std + x.dtype.type(1)
+    return GaussianDropout.apply(x, backend.to_device(noise, x.device))
+
+
+def _check_drop_path_mode(mode):
+    """mode, if it is one of torchvision's: "row" (a mask value per sample) or "batch" (one for all)."""
+    if mode not in ("row", "batch"):
+        raise ValueError(f"drop_path mode has to be 'row' or 'batch', but got {mode!r}")
+    return mode
+
+
+def drop_path(x, p=0.5, training=True, mode="row"):
+    """Stochastic depth, as torchvision.ops.stochastic_depth: drop a whole residual branch, scale by 1/(1 - p).
+
+    mode="row" draws one mask value per sample (axis 0), "batch" one for the whole batch.
+    Use it on the branch: `x + drop_path(block(x), p, training)`.
+    """
+    if _check_drop_path_mode(mode) == "row" and x.ndim == 0:
+        raise ValueError("drop_path with mode='row' needs a batch axis, got a 0-D input")
+    first_shared = 1 if mode == "row" else 0
+    return dropout(x, p, training, broadcast_dims=tuple(range(first_shared, x.ndim)))
+
+
+def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
+    """DropConnect (Wan et al. 2013): linear with each weight dropped with probability p, one mask per call.
+
+    The kept weights are scaled by 1/(1 - p), so with training=False this is plain `linear`.
+    """
+    p = _check_p(p)
+    if not training or p == 0.0:
+        return linear(x, weight, bias)
+    mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")
+    scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+    return DropConnectLinear.apply(x, weight, bias, mask, scale=scale)

@@ -1,5 +1,6 @@
 """Module and Parameter: PyTorch's way of grouping parameters, sub-modules and train/eval mode."""
 
+import threading
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -19,6 +20,21 @@ class Parameter(Tensor):
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+_running = threading.local()  # .stack: the modules whose forward is running in this thread, innermost last
+
+
+def _running_modules():
+    """This thread's stack of running modules (Module.__call__ pushes and pops)."""
+    if not hasattr(_running, "stack"):
+        _running.stack = []
+    return _running.stack
+
+
+def current_module():
+    """The module whose forward is running in this thread (the innermost one), or None."""
+    stack = _running_modules()
+    return stack[-1] if stack else None
 
 
 def _indent(text, spaces):
@@ -60,7 +76,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        running = _running_modules()
+        running.append(self)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            running.pop()
 
     # ------------------------------------------------------------ traversal
 
