@@ -59,12 +59,26 @@ def _digits_like_batch(batch, features, classes, seed=0):
 
 def mlp_step_candidates(sizes, batch, p_input, p_hidden):
     """One SGD-momentum training step of the same MLP in each implementation."""
+    x, y = _digits_like_batch(batch, sizes[0], sizes[-1])
+    candidates = {"numpy": numpy_mlp_step(sizes, x, y, p_input, p_hidden),
+                  "tinygrad_drop": td_mlp_step(sizes, x, y, p_input, p_hidden)}
+    torch_step = _torch_mlp_step(sizes, x, y, p_input, p_hidden)
+    if torch_step:
+        candidates["torch"] = torch_step
+    return candidates
+
+
+def numpy_mlp_step(sizes, x, y, p_input, p_hidden):
+    """The hand-written NumPy training step."""
+    model = base.NumpyMLP(sizes, p_input, p_hidden)
+    return lambda: model.step(x, y)
+
+
+def td_mlp_step(sizes, x, y, p_input, p_hidden):
+    """The tinygrad_drop training step, written as a user would."""
     import tinygrad_drop as td
     import tinygrad_drop.nn.functional as F
     from tinygrad_drop import nn
-
-    x, y = _digits_like_batch(batch, sizes[0], sizes[-1])
-    numpy_mlp = base.NumpyMLP(sizes, p_input, p_hidden)
 
     layers = [nn.Dropout(p_input)] if p_input else []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
@@ -75,17 +89,13 @@ def mlp_step_candidates(sizes, batch, p_input, p_hidden):
     optimizer = td.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     tx, ty = td.Tensor(x), td.Tensor(y)
 
-    def td_step():
+    def step():
         loss = F.cross_entropy(model(tx), ty)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
 
-    candidates = {"numpy": lambda: numpy_mlp.step(x, y), "tinygrad_drop": td_step}
-    torch_step = _torch_mlp_step(sizes, x, y, p_input, p_hidden)
-    if torch_step:
-        candidates["torch"] = torch_step
-    return candidates
+    return step
 
 
 def _torch_mlp_step(sizes, x, y, p_input, p_hidden):

@@ -11,6 +11,7 @@ import threading
 import weakref
 
 from . import backend
+from . import tensor as _tensor
 
 _grad_mode = threading.local()
 
@@ -76,18 +77,23 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays and record a graph node when a gradient is needed."""
-        from .tensor import Tensor
-
+        Tensor = _tensor.Tensor  # noqa: N806 - tensor.py imports this module, so look it up at call time
         ctx = cls()
-        ctx.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
-        arrays = [t.data if isinstance(t, Tensor) else t for t in inputs]
+        arrays, needs = [], []
+        for t in inputs:  # a plain loop: this runs for every op, and generator expressions cost more
+            if isinstance(t, Tensor):
+                arrays.append(t.data)
+                needs.append(t.requires_grad)
+            else:
+                arrays.append(t)
+                needs.append(False)
+        ctx.needs_input_grad = needs = tuple(needs)
         backend.check_same_device(arrays, cls.__name__)
         out = cls.forward(ctx, *arrays, **params)
         if _observers:  # detect_anomaly or viz.trace is on: the only cost when they are off
             for observer in _observers:
                 observer.forward(ctx, inputs, out)
-        requires_grad = any(ctx.needs_input_grad) and is_grad_enabled()
-        if requires_grad:
+        if True in needs and is_grad_enabled():
             ctx.parents = inputs
             ctx.freed = False
             return Tensor._wrap(out, requires_grad=True, ctx=ctx)
@@ -100,23 +106,24 @@ class Function:
 def _topological_order(root):
     """Nodes reachable from `root` (tensors with a _ctx), each after every tensor that consumes it.
 
-    Iterative depth-first search with an explicit stack, so deep graphs do not hit Python's
-    recursion limit; children are visited in input order, so the order is the same on every run.
+    Depth-first search with an explicit stack of (tensor, iterator over its inputs), so deep graphs
+    do not hit Python's recursion limit: a tensor is finished once all of its inputs are, and the
+    reversed finishing order puts every tensor before its inputs. Inputs are visited in order, so
+    the order is the same on every run.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {id(root)}
+    stack = [(root, iter(root._ctx.parents))]
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
+        tensor, inputs = stack[-1]
+        for parent in inputs:
+            ctx = getattr(parent, "_ctx", None)
+            if ctx is not None and id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(ctx.parents)))
+                break
+        else:  # every input is finished
+            stack.pop()
             order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        for parent in reversed(tensor._ctx.parents):
-            if hasattr(parent, "_ctx") and parent._ctx is not None and id(parent) not in visited:
-                stack.append((parent, False))
     order.reverse()  # root first, leaves' consumers last
     return order
 

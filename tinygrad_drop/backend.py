@@ -24,6 +24,11 @@ def device_count():
         return 0
 
 
+def cuda_is_installed():
+    """True when CuPy could be imported (a GPU may still be missing)."""
+    return _cupy is not None
+
+
 def cuda_is_available():
     """True when CuPy is installed and can see at least one GPU."""
     return device_count() > 0

@@ -109,6 +109,8 @@ class Optimizer:
     def _state_of(self, p):
         """p's state, with its arrays moved to p's device first if the model has moved (Module.to)."""
         state = self.state[p]
+        if not backend.cuda_is_installed():  # without CuPy everything is on the CPU: nothing can have moved
+            return state
         for key, value in state.items():
             if not isinstance(value, Integral):
                 state[key] = backend.to_device(value, backend.device_of(p.data))

@@ -70,6 +70,8 @@ def _check_mask(mask, x):
 
 def _mask_shape(shape, broadcast_dims):
     """The input's shape with a 1 on every axis in broadcast_dims (where one mask value is shared)."""
+    if not broadcast_dims and broadcast_dims != 0:  # the usual case: one value per element
+        return shape
     dims = (broadcast_dims,) if isinstance(broadcast_dims, int) else tuple(broadcast_dims)
     for d in dims:
         if not -len(shape) <= d < len(shape):
