@@ -2,7 +2,8 @@
 
     python -m benchmarks.memory
 
-Each process imports everything and makes the batch, reads its resident set size (RSS), then builds
+Each process (one BLAS thread) imports everything, makes the batch and warms up BLAS, reads its
+resident set size (RSS), then builds
 the model and optimizer and trains for a few steps. The figure is the peak RSS minus that
 starting RSS: parameters, gradients, optimizer state, activations and temporaries together.
 """
@@ -35,6 +36,7 @@ def measure(impl):
     from .run import _digits_like_batch, numpy_mlp_step, td_mlp_step
 
     x, y = _digits_like_batch(BATCH, SIZES[0], SIZES[-1])
+    x @ x.T  # BLAS allocates its per-thread buffers on first use: not part of either implementation
     start = _current_rss_mib()
     step = {"numpy": numpy_mlp_step, "tinygrad_drop": td_mlp_step}[impl](SIZES, x, y, 0.2, 0.5)
     for _ in range(STEPS):
@@ -47,7 +49,8 @@ def peak_memory():
     results = {}
     for impl in ("numpy", "tinygrad_drop"):
         cmd = [sys.executable, "-m", "benchmarks.memory", "--impl", impl]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env).stdout
         results[impl] = json.loads(out)["peak_mib"]
     return results
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import numpy_baseline as base
+from .memory import peak_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,6 +158,30 @@ def dropout_candidates(shape, p):
     return candidates
 
 
+def dropout_storage(shape=(1024, 4096), p=0.5, rounds=15):
+    """Bytes per element that dropout keeps for backward, and backward's time, for each mask_storage."""
+    import tinygrad_drop as td
+    import tinygrad_drop.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    x = td.Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    grad = rng.standard_normal(shape).astype(np.float32)
+    report = {}
+    for storage in ("bool", "recompute"):
+        y = F.dropout(x, p, mask_storage=storage)
+        saved = sum(getattr(a, "nbytes", 0) for a in y._ctx.saved_tensors)
+        forward = lambda s=storage: F.dropout(x, p, mask_storage=s)  # noqa: E731
+
+        def forward_backward(s=storage):
+            x.grad = None
+            F.dropout(x, p, mask_storage=s).backward(grad)
+
+        medians = time_interleaved({"forward": forward, "both": forward_backward}, rounds)
+        report[storage] = {"bytes_per_element": saved / x.size, "backward_s": medians["both"] - medians["forward"]}
+    report["recompute"]["backward_ratio"] = report["recompute"]["backward_s"] / report["bool"]["backward_s"]
+    return report
+
+
 def linear_candidates(batch, fan_in, fan_out):
     """Linear forward + backward alone (dx, dW, db)."""
     import tinygrad_drop as td
@@ -221,6 +246,50 @@ def environment():
             "numpy": np.__version__, "python": platform.python_version()}
 
 
+SWEEP_BATCHES = [32, 128, 512, 2048, 4096]
+SWEEP_WIDTHS = [64, 256, 1024, 4096]
+
+
+def scaling_sweep():
+    """Training-step ratios to NumPy as the batch grows (width 256) and as the width grows (batch 128)."""
+    sweep = {"batch": [], "width": []}
+    for batch in SWEEP_BATCHES:
+        medians = time_interleaved(mlp_step_candidates([64, 256, 256, 10], batch, 0.2, 0.5), rounds=5)
+        sweep["batch"].append({"x": batch, **{k: v / medians["numpy"] for k, v in medians.items()}})
+        print(f"  sweep batch {batch:5d} (width 256): {sweep['batch'][-1]}", file=sys.stderr, flush=True)
+    for width in SWEEP_WIDTHS:
+        medians = time_interleaved(mlp_step_candidates([64, width, width, 10], 128, 0.2, 0.5), rounds=5)
+        sweep["width"].append({"x": width, **{k: v / medians["numpy"] for k, v in medians.items()}})
+        print(f"  sweep width {width:5d} (batch 128): {sweep['width'][-1]}", file=sys.stderr, flush=True)
+    return sweep
+
+
+def plot_sweep(sweep, path):
+    """Save the scaling sweep as a PNG (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print('matplotlib is not installed, so the sweep was not plotted: pip install "tinygrad_drop[examples]"')
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, (axis, label) in zip(axes, [("batch", "batch size (width 256)"), ("width", "width (batch 128)")],
+                                 strict=True):
+        points = sweep[axis]
+        for impl in [k for k in points[0] if k != "x"]:
+            ax.plot([p["x"] for p in points], [p[impl] for p in points], marker="o", label=impl)
+        ax.set(xscale="log", xlabel=label, title=f"training step vs {axis}")
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("time / hand-written NumPy")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    print(f"saved the scaling sweep to {path}")
+
+
 def run_all(quick, rounds):
     """Run every workload in this process; return a list of result dicts."""
     results = []
@@ -253,12 +322,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer workloads and rounds")
     parser.add_argument("--threads", type=int, nargs="+", default=None, help="BLAS thread counts (default 1 2)")
     parser.add_argument("--json", default="benchmarks/results.json", help="where to write the results")
+    parser.add_argument("--plot", default="docs/images/scaling.png", help="where to save the scaling sweep")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sweep", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     rounds = 5 if args.quick else 25
 
     if args.worker:  # one thread count, in a process whose BLAS was limited before numpy loaded
-        json.dump({"environment": environment(), "results": run_all(args.quick, rounds)}, sys.stdout)
+        run = {"environment": environment(), "results": run_all(args.quick, rounds)}
+        if args.sweep:
+            run["sweep"] = scaling_sweep()
+        json.dump(run, sys.stdout)
         return None
 
     report = []
@@ -266,17 +340,29 @@ def main(argv=None):
         print(f"BLAS threads: {threads}", flush=True)
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                    MKL_NUM_THREADS=str(threads))
+        sweep = threads == 1 and not args.quick
         cmd = [sys.executable, "-m", "benchmarks.run", "--worker"] + (["--quick"] if args.quick else [])
+        cmd += ["--sweep"] if sweep else []
         proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
         if proc.returncode:
             raise SystemExit(f"benchmark worker failed with exit code {proc.returncode}")
         report.append(json.loads(proc.stdout))
+    storage = dropout_storage(rounds=5 if args.quick else 15)
+    print("dropout keeps for backward (1024x4096, p=0.5): " + ", ".join(
+        f"{mode} {r['bytes_per_element']:g} bytes/element, backward {r['backward_s'] * 1e3:.2f} ms"
+        for mode, r in storage.items()) + f" (recompute/bool: {storage['recompute']['backward_ratio']:.2f}x)")
+    memory = peak_memory()
+    print("peak RSS of training the big MLP, above the start of training: " + ", ".join(
+        f"{impl} {mib:.2f} MiB ({mib / memory['numpy']:.2f}x)" for impl, mib in memory.items()))
+    if "sweep" in report[0]:
+        plot_sweep(report[0]["sweep"], args.plot)
     env = report[0]["environment"]
     print(f"\nCPU: {env['cpu']}; BLAS: {env['blas']}; NumPy {env['numpy']}; Python {env['python']}")
     print("medians, and ratios to the hand-written NumPy baseline of the same run (lower is faster):\n")
     print(markdown_table(report))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(report, indent=2))
+    results = {"runs": report, "peak_rss_mib": memory, "dropout_storage": storage}
+    Path(args.json).write_text(json.dumps(results, indent=2))
     print(f"wrote {args.json}")
     return report
 
