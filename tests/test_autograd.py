@@ -6,12 +6,7 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
-
-
-def host(array):
-    """A NumPy copy of a backend array (or of a Tensor's data)."""
-    return td.backend.to_numpy(array.data if isinstance(array, td.Tensor) else array)
-
+from tests.helpers import host
 
 # ---------------------------------------------------------------- graph shapes
 

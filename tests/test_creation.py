@@ -4,10 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
-
-
-def host(t):
-    return td.backend.to_numpy(t.data)
+from tests.helpers import host
 
 
 @pytest.mark.parametrize("factory", [td.zeros, td.ones, td.rand, td.randn])

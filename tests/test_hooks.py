@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
+from tests.helpers import host
 from tinygrad_drop import autograd
-
-
-def host(array):
-    return td.backend.to_numpy(array)
 
 
 def test_hook_on_a_leaf_sees_the_summed_gradient_once(device):

@@ -4,14 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
-
-
-def host(x):
-    return td.backend.to_numpy(x.data if isinstance(x, td.Tensor) else x)
-
-
-def leaf(array, device, dtype=td.float64):
-    return td.Tensor(np.asarray(array), dtype=dtype, requires_grad=True, device=device)
+from tests.helpers import host, leaf
 
 
 def distinct(shape, seed=0):

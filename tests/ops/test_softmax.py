@@ -6,18 +6,7 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
-
-
-def host(x):
-    return td.backend.to_numpy(x.data if isinstance(x, td.Tensor) else x)
-
-
-def leaf(array, device, dtype=td.float64):
-    return td.Tensor(np.asarray(array), dtype=dtype, requires_grad=True, device=device)
-
-
-def randn(shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
+from tests.helpers import host, leaf, randn
 
 
 def np_softmax(x, axis):
