@@ -71,6 +71,14 @@ def test_bad_device_specs_are_errors(device, error):
         backend.parse_device(device)
 
 
+def test_a_binary_operator_with_tensors_on_two_devices_names_the_op_and_both_devices(monkeypatch):
+    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=_FakeGpuArray))
+    a = td.Tensor._wrap(np.ones(3, dtype=np.float32))
+    b = td.Tensor._wrap(np.ones(3, dtype=np.float32).view(_FakeGpuArray))
+    with pytest.raises(RuntimeError, match=r"Mul: inputs are on different devices \(cpu and cuda:0\)"):
+        a * b
+
+
 @needs_gpu
 def test_cuda_index_beyond_the_visible_gpus_is_a_value_error():
     with pytest.raises(ValueError, match="sees only"):

@@ -280,18 +280,14 @@ class Tensor:
 
     # ------------------------------------------------------------ binary operators
 
-    def _operand(self, other, op_name):
+    def _operand(self, other, op):
         """Turn the other operand into a Tensor on this tensor's device, with PyTorch's scalar rules.
 
         A Python scalar takes this tensor's dtype, so `x * 0.5` stays float32; a float scalar with
-        an integer tensor gives float32, as in PyTorch.
+        an integer tensor gives float32, as in PyTorch. Two tensors on different devices are
+        caught by Function.apply, which names the op and both devices.
         """
         if isinstance(other, Tensor):
-            if other.device != self.device:
-                raise RuntimeError(
-                    f"{op_name}: operands are on different devices ({self.device} and {other.device}); "
-                    "move one with .to(device)"
-                )
             return self, other
         xp = backend.get_array_module(self.data)
         if isinstance(other, _PY_SCALARS):
@@ -303,10 +299,10 @@ class Tensor:
             return me, Tensor._wrap(xp.asarray(other, dtype=me.dtype))
         if isinstance(other, (np.ndarray, np.generic)) or backend.get_array_module(other) is not np:
             return self, Tensor._wrap(backend.to_device(xp.asarray(other), self.device))
-        raise TypeError(f"{op_name}: unsupported operand type {type(other).__name__}")
+        raise TypeError(f"{op.__name__.lower()}: unsupported operand type {type(other).__name__}")
 
     def _binary(self, op, other, reverse=False):
-        a, b = self._operand(other, op.__name__.lower())
+        a, b = self._operand(other, op)
         if reverse:
             a, b = b, a
         a, b = _promote(a, b, op)
