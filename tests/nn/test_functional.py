@@ -128,6 +128,17 @@ def test_cross_entropy_gradcheck(smoothing, device):
                         [logits, probs])
 
 
+@pytest.mark.parametrize("reduction", ["sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_fused_cross_entropy_gradcheck_for_every_reduction_and_one_sample(reduction, smoothing, device):
+    logits = td.randn(5, 4, dtype=td.float64, requires_grad=True, device=device)
+    target = td.tensor([0, 3, 1, 1, 2], device=device)
+    loss = lambda z, t: F.cross_entropy(z, t, reduction=reduction, label_smoothing=smoothing)  # noqa: E731
+    assert td.gradcheck(loss, [logits, target])
+    one = td.randn(4, dtype=td.float64, requires_grad=True, device=device)
+    assert td.gradcheck(loss, [one, td.tensor(2, device=device)])
+
+
 # ---------------------------------------------------------------- nll_loss
 
 
