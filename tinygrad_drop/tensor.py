@@ -47,6 +47,15 @@ def _array_from(data, dtype):
     return array.astype(dtype, copy=False)
 
 
+def resolve_axis(axis, dim, default=None):
+    """The axis from NumPy's `axis=` or torch's `dim=` (either may be used, not both)."""
+    if dim is not None and axis is not None:
+        raise TypeError(f"pass axis= or dim=, not both (got axis={axis!r} and dim={dim!r})")
+    if dim is not None:
+        return dim
+    return default if axis is None else axis
+
+
 def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
 
@@ -411,26 +420,26 @@ class Tensor:
     def tanh(self):
         return Tanh.apply(self)
 
-    def softmax(self, axis=-1):
-        return Softmax.apply(self, axis=axis)
+    def softmax(self, axis=None, *, dim=None):
+        return Softmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
 
-    def log_softmax(self, axis=-1):
-        return LogSoftmax.apply(self, axis=axis)
+    def log_softmax(self, axis=None, *, dim=None):
+        return LogSoftmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
 
-    def sum(self, axis=None, keepdims=False):
-        return Sum.apply(self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False, *, dim=None):
+        return Sum.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, *, dim=None):
         x = self if _is_float(self.dtype) else self.to(dtype=default_float)
-        return Mean.apply(x, axis=axis, keepdims=keepdims)
+        return Mean.apply(x, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, *, dim=None):
         """Largest value over `axis`; tied maxima share the gradient equally (as torch.amax)."""
-        return Max.apply(self, axis=axis, keepdims=keepdims)
+        return Max.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, *, dim=None):
         """Smallest value over `axis`, as -max(-x)."""
-        return -(-self).max(axis=axis, keepdims=keepdims)
+        return -(-self).max(axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def argmax(self, axis=None):
         """Index of the largest value (no gradient)."""

@@ -13,7 +13,7 @@ from .dropout import (
     LockedDropout,
     drop_path_schedule,
 )
-from .layers import Dropout, Flatten, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Tanh
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .mc import MCPrediction, mc_predict, record_masks, replay_masks, stochastic_sites
 from .module import Module, Parameter

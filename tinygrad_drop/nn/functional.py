@@ -38,12 +38,12 @@ def tanh(x):
     return x.tanh()
 
 
-def softmax(x, axis=-1):
-    return x.softmax(axis=axis)
+def softmax(x, axis=None, *, dim=None):
+    return x.softmax(axis, dim=dim)
 
 
-def log_softmax(x, axis=-1):
-    return x.log_softmax(axis=axis)
+def log_softmax(x, axis=None, *, dim=None):
+    return x.log_softmax(axis, dim=dim)
 
 
 def _check_p(p):

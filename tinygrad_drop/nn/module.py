@@ -52,6 +52,8 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -59,6 +61,12 @@ class Module:
             raise AttributeError(
                 f"cannot assign {name!r} before Module.__init__() is called: call super().__init__() first"
             )
+        if name in self._buffers:  # assigning to a buffer keeps it a buffer, as in PyTorch
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (Tensor or None expected)")
+            self._buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -70,7 +78,26 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep `tensor` as state that is not trained: it moves with `.to()` and, if persistent, is in `state_dict`."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot register {type(tensor).__name__} as buffer {name!r} (Tensor or None expected)")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute {name!r} already exists as a parameter or module")
+        if tensor is not None and tensor.requires_grad:
+            tensor = tensor.detach()
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -119,6 +146,25 @@ class Module:
     def parameters(self):
         return (p for _, p in self.named_parameters())
 
+    def named_buffers(self, prefix=""):
+        """(dotted name, buffer) for every buffer that is not None, each shared buffer once."""
+        seen = set()
+        for module_name, module in self.named_modules(prefix):
+            for name, buf in module._buffers.items():
+                if buf is not None and id(buf) not in seen:
+                    seen.add(id(buf))
+                    yield (f"{module_name}.{name}" if module_name else name), buf
+
+    def buffers(self):
+        return (b for _, b in self.named_buffers())
+
+    def apply(self, fn):
+        """Call fn(module) on every sub-module (children first) and then on self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ------------------------------------------------------------ modes and gradients
 
     def train(self, mode=True):
@@ -141,9 +187,20 @@ class Module:
 
     # ------------------------------------------------------------ state
 
+    def _named_state(self):
+        """(dotted name, tensor) for each parameter and persistent buffer, module by module as torch orders them."""
+        seen = set()
+        for module_name, module in self.named_modules():
+            own = list(module._parameters.items()) + [
+                (n, b) for n, b in module._buffers.items() if n not in module._non_persistent_buffers]
+            for name, tensor in own:
+                if tensor is not None and id(tensor) not in seen:
+                    seen.add(id(tensor))
+                    yield (f"{module_name}.{name}" if module_name else name), tensor
+
     def state_dict(self):
-        """An ordered dict of name -> detached tensor sharing each parameter's data."""
-        return OrderedDict((name, p.detach()) for name, p in self.named_parameters())
+        """An ordered dict of name -> detached tensor sharing the data of each parameter and persistent buffer."""
+        return OrderedDict((name, t.detach()) for name, t in self._named_state())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters (keeping their dtype and device).
@@ -151,7 +208,7 @@ class Module:
         A wrongly shaped value is always an error; missing or unexpected keys are errors when
         strict, and are returned as (missing_keys, unexpected_keys) otherwise.
         """
-        own = OrderedDict(self.named_parameters())
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         for name, value in state_dict.items():
@@ -159,7 +216,7 @@ class Module:
                 shape = tuple(value.shape)
                 if shape != own[name].shape:
                     raise RuntimeError(f"size mismatch for {name}: the state_dict has shape {shape}, "
-                                       f"the parameter in this model has shape {own[name].shape}")
+                                       f"the tensor in this model has shape {own[name].shape}")
         if strict and (missing or unexpected):
             parts = []
             if missing:
@@ -175,9 +232,9 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, device=None, dtype=None):
-        """Move every parameter (and its gradient) to a device and/or float dtype, in place; returns self."""
+        """Move every parameter (and its gradient) and buffer to a device and/or float dtype, in place; returns self."""
         device = None if device is None else backend.parse_device(device)
-        for p in self.parameters():
+        for p in (*self.parameters(), *self.buffers()):
             for attr in ("data", "grad"):
                 array = getattr(p, attr)
                 if array is None:
