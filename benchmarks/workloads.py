@@ -174,9 +174,10 @@ def gpu_dropout_candidates(shape=(1024, 4096), p=0.5):
     import tinygrad_drop.nn.functional as F
 
     rng = np.random.default_rng(0)
-    x, grad = (cupy.asarray(rng.standard_normal(shape).astype(np.float32)) for _ in range(2))
+    host_x, host_grad = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    x, grad = cupy.asarray(host_x), cupy.asarray(host_grad)
     y, grad_x = cupy.empty_like(x), cupy.empty_like(x)
-    tx = td.tensor(x, requires_grad=True, device="cuda")
+    tx = td.tensor(host_x, requires_grad=True, device="cuda")
 
     def floor():
         cupy.copyto(y, x)
