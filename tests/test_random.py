@@ -352,3 +352,9 @@ def test_layers_built_in_four_threads_get_distinct_weights():
         t.join()
     weights = [w for out in results for w in out]
     assert len(set(weights)) == len(weights) == 400
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x"])
+def test_keep_mask_on_an_unknown_device_is_a_value_error(device):
+    with pytest.raises(ValueError, match="device"):
+        R.keep_mask((3,), 0.5, device=device)

@@ -411,6 +411,7 @@ def next_mask_draw(shape, generator=None):
 
 def keep_mask_at(draw, p, device="cpu"):
     """The bool keep-mask (True = keep) whose bits sit at `draw`: element j is kept when u_j >= round(p * 2**16)."""
+    device = backend.parse_device(device)
     xp, size, threshold = backend.array_module_for(device), math.prod(draw.shape), mask_threshold(p)
     if xp is np:
         words = _numpy_philox(draw.seed, draw.offset).random_raw(-(-size // 4))
