@@ -11,7 +11,6 @@ starting RSS: parameters, gradients, optimizer state, activations and temporarie
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 
@@ -25,8 +24,13 @@ def _current_rss_mib():
 
 
 def _peak_rss_mib():
-    """The highest resident set size of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The highest resident set size of this process so far, in MiB.
+
+    Read from /proc/self/status (VmHWM), not getrusage: a child started with vfork inherits its
+    parent's peak in ru_maxrss, so that figure would depend on what the parent did before.
+    """
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
 def measure(impl):
