@@ -10,7 +10,9 @@ import pytest
 import tinygrad_drop as td
 import tinygrad_drop.nn.functional as F
 from tinygrad_drop import nn
+from tinygrad_drop.ops.dropconnect import DropConnectLinear
 from tinygrad_drop.ops.dropout import Dropout, DropoutRecompute
+from tinygrad_drop.ops.noise import AlphaDropout, GaussianDropout, alpha_dropout_affine
 
 
 def _host(array):
@@ -331,3 +333,32 @@ def test_tensor_dropout_in_eval_and_its_errors():
     assert x.dropout(0.5, training=False) is x and x.dropout(0.0) is x
     with pytest.raises(ValueError, match="p=1.5"):
         x.dropout(1.5)
+
+
+def _family_cases():
+    """(op, the positional inputs given to apply) for every op of the dropout family."""
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((4, 6)), rng.standard_normal((3, 6)), rng.standard_normal(3)
+    keep = rng.random((4, 6)) >= 0.5
+    return [
+        (Dropout, (x, keep, 2.0)),
+        (Dropout, (x, keep[:1], 2.0)),  # a mask shared along the batch axis
+        (DropoutRecompute, (x, td.random.next_mask_draw((4, 6)), 0.5, 2.0)),
+        (AlphaDropout, (x, keep, *alpha_dropout_affine(0.5))),
+        (GaussianDropout, (x, rng.standard_normal((4, 6)))),
+        (DropConnectLinear, (x, w, b, rng.random((3, 6)) >= 0.5, 2.0)),
+    ]
+
+
+@pytest.mark.parametrize(("op", "inputs"), _family_cases(), ids=lambda v: getattr(v, "__name__", ""))
+def test_backward_gives_one_gradient_per_input_with_its_shape_and_dtype(op, inputs):
+    ctx = op()
+    ctx.needs_input_grad = tuple(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in inputs)
+    out = op.forward(ctx, *inputs)
+    grads = op.backward(ctx, np.ones_like(out))
+    assert isinstance(grads, tuple) and len(grads) == len(inputs)
+    for value, needs, grad in zip(inputs, ctx.needs_input_grad, grads, strict=True):
+        if needs and grad is not None:
+            assert grad.shape == value.shape and grad.dtype == value.dtype
+        elif not needs:
+            assert grad is None

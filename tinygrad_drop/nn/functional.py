@@ -362,4 +362,4 @@ def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
         return linear(x, weight, bias)
     mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
-    return DropConnectLinear.apply(x, weight, bias, mask, scale=scale)
+    return DropConnectLinear.apply(x, weight, bias, mask, scale)
