@@ -74,6 +74,11 @@ def _promote(a, b, op):
     return a, b
 
 
+def as_floating(tensor):
+    """The tensor itself if floating point, else converted to float32: torch's rule for float-valued ops on ints."""
+    return tensor if _is_float(tensor.dtype) else tensor.to(dtype=default_float)
+
+
 def _check_requires_grad(dtype):
     if not _is_float(dtype):
         raise TypeError(
@@ -403,22 +408,22 @@ class Tensor:
     # ------------------------------------------------------------ unary and reductions
 
     def exp(self):
-        return Exp.apply(self)
+        return Exp.apply(as_floating(self))
 
     def log(self):
-        return Log.apply(self)
+        return Log.apply(as_floating(self))
 
     def sqrt(self):
-        return Sqrt.apply(self)
+        return Sqrt.apply(as_floating(self))
 
     def relu(self):
         return ReLU.apply(self)
 
     def sigmoid(self):
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(as_floating(self))
 
     def tanh(self):
-        return Tanh.apply(self)
+        return Tanh.apply(as_floating(self))
 
     def softmax(self, axis=None, *, dim=None):
         return Softmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
@@ -430,8 +435,7 @@ class Tensor:
         return Sum.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False, *, dim=None):
-        x = self if _is_float(self.dtype) else self.to(dtype=default_float)
-        return Mean.apply(x, axis=resolve_axis(axis, dim), keepdims=keepdims)
+        return Mean.apply(as_floating(self), axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False, *, dim=None):
         """Largest value over `axis`; tied maxima share the gradient equally (as torch.amax)."""

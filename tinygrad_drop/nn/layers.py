@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Dropout, Flatten and the Sequential container."""
+"""Layers: Linear, ReLU, Dropout, Flatten and the containers (the other activations are in activation.py)."""
 
 import math
 from collections import OrderedDict
@@ -6,6 +6,7 @@ from collections import OrderedDict
 from .. import random as _random
 from ..tensor import default_float
 from . import functional as F
+from .activation import Sigmoid, Tanh  # noqa: F401 - importable from here as before
 from .module import Module, Parameter
 
 
@@ -38,16 +39,6 @@ class ReLU(Module):
 
     def forward(self, x):
         return F.relu(x)
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return x.tanh()
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return x.sigmoid()
 
 
 class Identity(Module):

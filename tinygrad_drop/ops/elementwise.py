@@ -4,6 +4,7 @@ shape with `unbroadcast`.
 
 from ..autograd import Function, unbroadcast
 from ..backend import get_array_module
+from .activations import stable_sigmoid
 
 # ---------------------------------------------------------------- binary
 
@@ -151,9 +152,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = get_array_module(x)
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        y = stable_sigmoid(x)
         ctx.save_for_backward(y)
         return y
 
