@@ -52,17 +52,17 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Merges the axes from start_dim on (keeps the batch axis by default)."""
+    """Merges the axes start_dim..end_dim into one (keeps the batch axis by default)."""
 
-    def __init__(self, start_dim=1):
+    def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return x.flatten(self.start_dim)
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
-        return f"start_dim={self.start_dim}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Dropout(Module):

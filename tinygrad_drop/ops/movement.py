@@ -83,8 +83,8 @@ class Expand(Function):
         ctx.shape = x.shape
         extra = len(shape) - x.ndim
         target = tuple(x.shape[i - extra] if size == -1 and i >= extra else size for i, size in enumerate(shape))
-        sizes_ok = all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 0 for s in target)
-        if extra < 0 or not sizes_ok or any(old not in (1, new) for old, new in zip(x.shape, target[extra:])):
+        fits = extra >= 0 and all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 0 for s in target)
+        if not fits or any(old not in (1, new) for old, new in zip(x.shape, target[extra:], strict=True)):
             raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)} (only size-1 axes and new "
                              "leading axes can grow; -1 keeps an existing size)")
         return get_array_module(x).broadcast_to(x, target).copy()  # a copy: a broadcast view is read-only
