@@ -182,6 +182,9 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
 def _check_targets(target, input_shape, op_name):
     """Class-index targets must be integers of the input's shape without its class axis, in [0, C)."""
     num_classes, expected = input_shape[-1], input_shape[:-1]
+    if target.dtype == np.bool_:  # NumPy would read a bool array as a mask, not as classes 0 and 1
+        raise TypeError(f"{op_name}: targets must be integer class indices (or float probabilities of the "
+                        f"logits' shape {input_shape}), got dtype bool: convert with target.to(dtype=td.int64)")
     if target.shape != expected:
         raise ValueError(f"{op_name}: target of shape {target.shape} does not fit input of shape "
                          f"{input_shape} (expected class indices of shape {expected})")
