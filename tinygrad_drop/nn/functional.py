@@ -14,7 +14,7 @@ from ..ops.activations import ELU, LeakyReLU, SiLU, Softplus
 from ..ops.dropconnect import DropConnectLinear
 from ..ops.dropout import Dropout, check_mask_storage
 from ..ops.linear import Linear
-from ..ops.loss import CrossEntropy
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, Huber
 from ..ops.noise import SELU_ALPHA, SELU_SCALE, AlphaDropout, GaussianDropout, alpha_dropout_affine
 from ..ops.relu import ReLU
 from ..tensor import Tensor, _is_float, as_floating
@@ -239,18 +239,81 @@ def nll_loss(log_probs, target, reduction="mean"):
     return _reduce(_pick_targets(log_probs, target, "nll_loss"), reduction)
 
 
+def _loss_target(input, target, name, warn=True):  # noqa: A002 - PyTorch's name
+    """target as a float Tensor (input's dtype if it was not); a shape unlike input's warns (broadcasts) or raises."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    if input.shape != target.shape:
+        if not warn:
+            raise ValueError(f"{name}: target shape {target.shape} differs from input shape {input.shape}; "
+                             "they must be the same")
+        warnings.warn(f"{name}: input shape {input.shape} and target shape {target.shape} differ and will "
+                      "broadcast, which is rarely intended", UserWarning, stacklevel=3)
+    return target if _is_float(target.dtype) else target.to(dtype=input.dtype)
+
+
+def _constant(weight, input):  # noqa: A002 - PyTorch's name
+    """An optional weight (Tensor, array or number) as an array of input's dtype and device; None stays None."""
+    if weight is None:
+        return None
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    return backend.to_device(array, input.device).astype(input.dtype, copy=False)
+
+
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
     """Mean squared error: mean((input - target)^2). Differing shapes broadcast with a warning."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    if input.shape != target.shape:
-        warnings.warn(
-            f"mse_loss: input shape {input.shape} and target shape {target.shape} differ and will "
-            "broadcast, which is rarely intended",
-            UserWarning,
-            stacklevel=2,
-        )
-    diff = input - target
+    diff = input - _loss_target(input, target, "mse_loss")
     return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
+    """Mean absolute error: mean(|input - target|), with gradient 0 where they are equal (as torch)."""
+    return _reduce((input - _loss_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002 - PyTorch's name
+    """Huber's loss of d = input - target: 0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = input - _loss_target(input, target, "huber_loss")
+    return _reduce(Huber.apply(diff, delta=delta), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002 - PyTorch's name
+    """Smooth L1 of d = input - target: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (L1 at beta = 0)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    diff = input - _loss_target(input, target, "smooth_l1_loss")
+    return _reduce(diff.abs() if beta == 0 else Huber.apply(diff, delta=beta) * (1.0 / beta), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002 - PyTorch's name
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1] (logs clamped at -100, as torch)."""
+    target = _loss_target(input, target, "binary_cross_entropy", warn=False)
+    return _reduce(BinaryCrossEntropy.apply(input, target, weight=_constant(weight, input)), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """BCE of sigmoid(input) in one stable op; pos_weight (broadcast along the last axis) scales the positives."""
+    target = _loss_target(input, target, "binary_cross_entropy_with_logits", warn=False)
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, weight=_constant(weight, input),
+                                              pos_weight=_constant(pos_weight, input))
+    return _reduce(loss, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor of shape (..., num_classes) with a 1 at each label; num_classes=-1 means max label + 1."""
+    labels = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer class indices, got dtype {labels.dtype}")
+    values = labels.data
+    if values.size and int(values.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(values.min())}")
+    if num_classes == -1:
+        num_classes = int(values.max()) + 1 if values.size else 0
+    if values.size and int(values.max()) >= num_classes:
+        raise ValueError(f"one_hot: class value {int(values.max())} is not smaller than num_classes={num_classes}")
+    xp = backend.get_array_module(values)
+    return Tensor._wrap((values[..., None] == xp.arange(num_classes)).astype(np.int64))
 
 
 # ---------------------------------------------------------------- the dropout family (docs/dropout.md)
