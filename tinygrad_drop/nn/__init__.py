@@ -18,4 +18,5 @@ from .layers import Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList, 
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .mc import MCPrediction, mc_predict, record_masks, replay_masks, stochastic_sites
 from .module import Module, Parameter
+from .summary import summary
 from .variational import VariationalLinear, variational_kl
