@@ -35,7 +35,10 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise."""
+    """max(x, 0) elementwise. (`inplace` is accepted for ported code and ignored: the result is new.)"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
 
     def forward(self, x):
         return F.relu(x)
