@@ -166,14 +166,14 @@ def test_trace_backward_prints_each_node_in_backward_order():
         "Sum     receives 1.       returns [1. 1.] to Add",
         "Add     receives [1. 1.]  returns [1. 1.] to Mul, [1. 1.] to leaf 1",
         "Mul     receives [1. 1.]  returns [3. 4.] to leaf 1, [1. 2.] to leaf 2",
-        "leaf 2  receives [1. 2.]  adds it to .grad",
         "leaf 1  receives [4. 5.]  adds it to .grad",
+        "leaf 2  receives [1. 2.]  adds it to .grad",
     ]
 
 
 def test_trace_backward_uses_the_given_names():
     steps = _traced(named=True).steps
-    assert [node for node, _, _ in steps] == ["Sum", "Add", "Mul", "b", "a"]
+    assert [node for node, _, _ in steps] == ["Sum", "Add", "Mul", "a", "b"]
     assert steps[2][2] == "returns [3. 4.] to a, [1. 2.] to b"
 
 

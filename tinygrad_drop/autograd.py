@@ -84,31 +84,40 @@ class Function:
     - every other entry has its input's shape and dtype (one of another dtype is cast, as in PyTorch);
     - backward returns new arrays (or views of `grad`) and never writes into `grad`.
     A wrong count or shape raises a BackwardContractError (a RuntimeError) naming the op and input.
+
+    `apply` notes each input tensor's version, so backward raises if an array that forward saved
+    was changed in place in between (see check_versions). Plain arrays carry no version: copy one
+    that the caller hands in before saving it, as indexing and F.dropout's `mask=` do.
     """
 
     saved_tensors = ()  # what forward saved; None once backward has freed it
-    saved_versions = ()  # (input index, version) of each input tensor whose array is saved
     freed = False
 
     def save_for_backward(self, *arrays):
-        """Keep arrays for backward, and the version of each input tensor whose array is among them."""
+        """Keep arrays for backward; the engine frees them once backward has used them."""
         self.saved_tensors = arrays
-        self.saved_versions = [(i, x._version) for i, x in enumerate(self.parents)
-                               if is_tensor(x) and any(x.data is a for a in arrays)]
 
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays; make this op the output's graph node when a gradient is needed."""
         ctx = cls()
         ctx.parents = inputs
-        ctx.needs_input_grad = tuple(is_tensor(x) and x.requires_grad for x in inputs)
-        arrays = [x.data if is_tensor(x) else x for x in inputs]
+        arrays, needs, ctx.versions = [], [], []
+        for x in inputs:  # a Tensor gives its array; masks, numbers and None pass through as they are
+            if is_tensor(x):
+                tensor_class = type(x)  # the output is of its inputs' class
+                arrays.append(x.data)
+                needs.append(x.requires_grad)
+                ctx.versions.append((x, x._version))  # checked by backward (check_versions)
+            else:
+                arrays.append(x)
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)
         backend.check_same_device(arrays, cls.__name__)
         out = cls.forward(ctx, *arrays, **params)
         for observer in _state.observers:
             observer.forward(ctx, inputs, out)
-        tensor_class = next(type(x) for x in inputs if is_tensor(x))  # the output is of its inputs' class
-        if any(ctx.needs_input_grad) and _state.grad_enabled:
+        if True in needs and _state.grad_enabled:
             return tensor_class._wrap(out, requires_grad=True, ctx=ctx)
         return tensor_class._wrap(out)
 
@@ -117,21 +126,24 @@ class Function:
 
 
 def graph_order(root):
-    """Every tensor in the graph of `root`, each before the tensors it was computed from (root first).
+    """The op outputs in the graph of `root`, each before the ones it was computed from (root first).
 
     Depth-first search with an explicit stack of (tensor, iterator over its inputs), so deep graphs
     do not hit Python's recursion limit: a tensor is finished once all of its inputs are, and the
     reversed finishing order puts every tensor before its inputs. Inputs are visited in order, so
-    the order is the same on every run.
+    the order is the same on every run. Leaves are not listed: they are the op outputs' inputs.
     """
+    if root._ctx is None:
+        return []
     order, visited = [], {id(root)}
-    stack = [(root, iter(_inputs(root)))]
+    stack = [(root, iter(root._ctx.parents))]
     while stack:
         tensor, inputs = stack[-1]
         for parent in inputs:
-            if id(parent) not in visited:
+            ctx = getattr(parent, "_ctx", None)  # None for a leaf, and for a mask or number
+            if ctx is not None and id(parent) not in visited:
                 visited.add(id(parent))
-                stack.append((parent, iter(_inputs(parent))))
+                stack.append((parent, iter(ctx.parents)))
                 break
         else:  # every input is finished
             stack.pop()
@@ -140,51 +152,71 @@ def graph_order(root):
     return order
 
 
-def _inputs(tensor):
-    """The tensors that `tensor` was computed from (none for a leaf)."""
-    return () if tensor._ctx is None else [x for x in tensor._ctx.parents if is_tensor(x)]
-
-
 def backward(root, grad, retain_graph=False):
     """Add d(root)/d(leaf) * grad into `.grad` of every leaf that requires grad.
 
-    Tensors are visited in `graph_order`, so when a tensor's turn comes every consumer has added
-    its part to the tensor's gradient. Then the tensor's hooks run; a leaf adds the gradient to
-    `.grad` (PyTorch's AccumulateGrad) and an op's node calls backward once and hands the results
-    to its inputs. Hooks and observers only add calls: the arithmetic is the same without them.
-    Saved arrays are freed as the walk goes, unless `retain_graph` is True.
+    Op outputs are visited in `graph_order`, so when a tensor's turn comes every consumer has
+    added its part to its gradient. Its hooks run, then its op's backward runs once and hands the
+    results to the op's inputs. Last, each leaf's hooks see the sum of its gradients, which goes
+    into `.grad` once (PyTorch's AccumulateGrad). Hooks and observers only add calls: the
+    arithmetic is the same without them. Saved arrays are freed unless `retain_graph` is True.
     """
     grads = {id(root): grad}  # id(tensor) -> the sum of what its consumers have sent it so far
+    leaves = {id(root): root} if root._ctx is None else {}  # the leaves that get a gradient
     shared = set()  # ids of arrays that something else may hold: a leaf's .grad gets a copy of these
     for tensor in graph_order(root):
         ctx = tensor._ctx
-        if ctx is not None and ctx.freed:
+        if ctx.freed:
             raise RuntimeError(
                 f"trying to run backward through the graph a second time: {type(ctx).__name__}'s saved "
                 "arrays were freed by the first backward. Pass retain_graph=True to the first call "
                 "if you need to backward twice, or recompute the forward pass."
             )
         grad = grads.pop(id(tensor), None)
-        if grad is None:  # nothing flows here: a constant, or an input whose op returned None
+        if grad is None:  # nothing flows here: every consumer returned None for it
             continue
-        if tensor._hooks is not None:
-            grad = _run_hooks(tensor, grad, shared)
-        for observer in _state.observers:
-            observer.gradient(tensor, grad)
-        if ctx is None or (tensor._hooks is not None and tensor._hooks.retain):
-            accumulate_grad(tensor, grad, shared)
-        if ctx is None:
-            continue
+        if tensor._hooks is not None or _state.observers:
+            grad = _received(tensor, grad, shared)
         check_versions(ctx)
-        in_grads = _checked_gradients(ctx, ctx.backward(ctx, grad))
+        in_grads = ctx.backward(ctx, grad)
+        in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
+        if len(in_grads) != len(ctx.parents):
+            raise _contract_error(ctx, in_grads)
         for observer in _state.observers:
             observer.backward(ctx, in_grads)
         if not retain_graph and ctx.saved_tensors:
             ctx.saved_tensors, ctx.freed = None, True
-        for parent, g in zip(ctx.parents, in_grads, strict=True):
-            if g is not None:
+        for i, (parent, needs, g) in enumerate(zip(ctx.parents, ctx.needs_input_grad, in_grads, strict=True)):
+            if needs and g is not None:
+                data = parent.data
+                if g.shape != data.shape:
+                    raise _contract_error(ctx, in_grads, i)
+                if g.dtype != data.dtype:  # cast, as PyTorch's engine does
+                    g = g.astype(data.dtype)
                 key = id(parent)
-                grads[key] = grads[key] + g if key in grads else g
+                if key in grads:
+                    grads[key] = grads[key] + g
+                else:
+                    grads[key] = g
+                    if parent._ctx is None:
+                        leaves[key] = parent
+    for key, leaf in leaves.items():
+        grad = grads[key]
+        if leaf._hooks is not None or _state.observers:
+            grad = _received(leaf, grad, shared)
+        accumulate_grad(leaf, grad, shared)
+
+
+def _received(tensor, grad, shared):
+    """The tensor's complete gradient after its hooks, shown to the observers (and kept if it retains grad)."""
+    hooks = tensor._hooks
+    if hooks is not None:
+        grad = _run_hooks(tensor, grad, shared)
+        if hooks.retain:
+            accumulate_grad(tensor, grad, shared)
+    for observer in _state.observers:
+        observer.gradient(tensor, grad)
+    return grad
 
 
 def accumulate_grad(tensor, grad, shared):
@@ -208,42 +240,31 @@ def accumulate_grad(tensor, grad, shared):
 
 
 def check_versions(ctx):
-    """Raise if an input tensor whose array the op saved was changed in place after forward.
+    """Raise if an input tensor whose array the op saved was changed in place since forward.
 
     Every in-place write through the framework (an optimizer step, load_state_dict) adds 1 to the
-    tensor's `_version`; `save_for_backward` noted the version it saw.
+    tensor's `_version`, and `apply` noted each input tensor's version in `ctx.versions`.
     """
-    for i, version in ctx.saved_versions:
-        tensor = ctx.parents[i]
-        if tensor._version != version:
+    for x, version in ctx.versions:
+        if x._version != version and any(x.data is a for a in ctx.saved_tensors):
+            i = next(i for i, p in enumerate(ctx.parents) if p is x)
             raise RuntimeError(
-                f"{type(ctx).__name__}'s input {i}, a tensor of shape {tensor.shape} saved for backward, was "
-                f"modified by an in-place operation: version {tensor._version}, expected {version}. Call "
-                "backward before changing it (an optimizer step, load_state_dict), or run the forward again."
+                f"{type(ctx).__name__}'s input {i}, a tensor of shape {x.shape} saved for backward, was modified "
+                f"by an in-place operation: version {x._version}, expected {version}. Call backward before "
+                "changing it (an optimizer step, load_state_dict), or run the forward pass again."
             )
 
 
-def _checked_gradients(ctx, grads):
-    """The op's gradients as a tuple, checked against the backward contract (see Function)."""
-    grads = grads if isinstance(grads, tuple) else (grads,)
+def _contract_error(ctx, grads, i=None):
+    """The error for a backward that broke the contract: the wrong count, or input i's gradient shape."""
     name = type(ctx).__name__
-    if len(grads) != len(ctx.parents):
-        raise BackwardContractError(
-            f"{name}.backward returned {len(grads)} gradient(s) for {len(ctx.parents)} input(s): return "
-            "one entry per positional input given to apply, None where no gradient is needed"
-        )
-    checked = []
-    for i, (x, needs, g) in enumerate(zip(ctx.parents, ctx.needs_input_grad, grads, strict=True)):
-        if not needs or g is None:
-            checked.append(None)
-            continue
-        if g.shape != x.shape:
-            raise BackwardContractError(
-                f"{name}.backward returned shape {g.shape} for input {i} of shape {x.shape}: each gradient "
-                "has its input's shape (sum a broadcast gradient back with unbroadcast(grad, shape))"
-            )
-        checked.append(g if g.dtype == x.dtype else g.astype(x.dtype))
-    return checked
+    if i is None:
+        return BackwardContractError(
+            f"{name}.backward returned {len(grads)} gradient(s) for {len(ctx.parents)} input(s): return one "
+            "entry per positional input given to apply, None where no gradient is needed")
+    return BackwardContractError(
+        f"{name}.backward returned shape {grads[i].shape} for input {i} of shape {ctx.parents[i].shape}: each "
+        "gradient has its input's shape (sum a broadcast gradient back with unbroadcast(grad, shape))")
 
 
 def unbroadcast(grad, shape):

@@ -159,10 +159,18 @@ def _label(lines):
     return '"' + "\\n".join(escaped) + '"'
 
 
+def _tensors(root):
+    """Every tensor in the graph of `root`: each op output (in the engine's order) and its inputs, root last."""
+    found = {id(root): root}
+    for t in autograd.graph_order(root):
+        found.update((id(p), p) for p in t._ctx.parents if autograd.is_tensor(p))
+    return list(reversed(found.values()))
+
+
 def to_dot(tensor, params=None):
     """The graph that produced `tensor` as Graphviz DOT text; `params` (a Module or dict) names the leaves."""
     names = {id(p): name for name, p in named_params(params)}
-    order = autograd.graph_order(tensor)[::-1]  # inputs first
+    order = _tensors(tensor)
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
     out = ["digraph tinygrad_drop {",
            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];']
