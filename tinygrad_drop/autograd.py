@@ -164,6 +164,7 @@ def backward(root, grad, retain_graph=False):
     grads = {id(root): grad}  # id(tensor) -> the sum of what its consumers have sent it so far
     leaves = {id(root): root} if root._ctx is None else {}  # the leaves that get a gradient
     shared = set()  # ids of arrays that something else may hold: a leaf's .grad gets a copy of these
+    observers = _state.observers
     for tensor in graph_order(root):
         ctx = tensor._ctx
         if ctx.freed:
@@ -175,14 +176,14 @@ def backward(root, grad, retain_graph=False):
         grad = grads.pop(id(tensor), None)
         if grad is None:  # nothing flows here: every consumer returned None for it
             continue
-        if tensor._hooks is not None or _state.observers:
+        if tensor._hooks is not None or observers:
             grad = _received(tensor, grad, shared)
         check_versions(ctx)
         in_grads = ctx.backward(ctx, grad)
         in_grads = in_grads if isinstance(in_grads, tuple) else (in_grads,)
         if len(in_grads) != len(ctx.parents):
             raise _contract_error(ctx, in_grads)
-        for observer in _state.observers:
+        for observer in observers:
             observer.backward(ctx, in_grads)
         if not retain_graph and ctx.saved_tensors:
             ctx.saved_tensors, ctx.freed = None, True
@@ -202,7 +203,7 @@ def backward(root, grad, retain_graph=False):
                         leaves[key] = parent
     for key, leaf in leaves.items():
         grad = grads[key]
-        if leaf._hooks is not None or _state.observers:
+        if leaf._hooks is not None or observers:
             grad = _received(leaf, grad, shared)
         accumulate_grad(leaf, grad, shared)
 
