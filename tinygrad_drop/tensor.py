@@ -84,6 +84,15 @@ def check_requires_grad(dtype):
         )
 
 
+def _copied_index(index):
+    """A copy of an index array, list or Tensor (a Tensor's array); ints, slices and None as they are."""
+    if isinstance(index, Tensor):
+        return index.data.copy()
+    if isinstance(index, list):
+        return copy.deepcopy(index)
+    return index.copy() if hasattr(index, "shape") else index
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and compute gradients."""
 
@@ -497,12 +506,3 @@ class Tensor:
         else:
             index = _copied_index(index)
         return GetItem.apply(self, index=index)
-
-
-def _copied_index(index):
-    """A copy of an index array, list or Tensor (a Tensor's array); ints, slices and None as they are."""
-    if isinstance(index, Tensor):
-        return index.data.copy()
-    if isinstance(index, list):
-        return copy.deepcopy(index)
-    return index.copy() if hasattr(index, "shape") else index
