@@ -72,7 +72,8 @@ def silu(x, inplace=False):
     return SiLU.apply(as_floating(x))
 
 
-def _check_p(p):
+def check_p(p):
+    """p as a float when it is a probability in [0, 1]; a ValueError otherwise (bools are refused)."""
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got p={p!r}")
     return float(p)
@@ -81,8 +82,8 @@ def _check_p(p):
 def _check_mask(mask, x):
     """Return a user-given keep-mask as a bool array on x's device that broadcasts to x's shape."""
     mask = mask.data if isinstance(mask, Tensor) else mask
-    if backend.get_array_module(mask) is np:
-        mask = np.asarray(mask)
+    # a copy, so that changing the caller's array after forward cannot change backward
+    mask = np.array(mask) if backend.get_array_module(mask) is np else mask.copy()
     if mask.dtype != np.bool_:
         raise TypeError(f"dropout mask must be a bool array (True = keep), got dtype {mask.dtype}")
     try:
@@ -117,7 +118,7 @@ def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dim
     p = 1 gives zeros and zero gradients. `mask_storage` is what backward keeps: "bool" saves the
     mask (1 byte per element), "recompute" saves its place in the random stream and draws it again.
     """
-    p = _check_p(p)
+    p = check_p(p)
     check_mask_storage(mask_storage)
     mask_shape = _mask_shape(x.shape, broadcast_dims)
     if not training or p == 0.0:
@@ -409,7 +410,7 @@ def alpha_dropout(x, p=0.5, training=False, broadcast_dims=()):
     Dropped units take SELU's saturation value, then y = a * (.) + b. training defaults to False,
     as in PyTorch. `broadcast_dims` shares one mask value along those axes, as in `dropout`.
     """
-    p = _check_p(p)
+    p = check_p(p)
     mask_shape = _mask_shape(x.shape, broadcast_dims)
     if not training or p == 0.0:
         return x
@@ -424,9 +425,9 @@ def feature_alpha_dropout(x, p=0.5, training=False):
     return alpha_dropout(x, p, training, broadcast_dims=tuple(range(2, x.ndim)))
 
 
-def _check_gaussian_p(p):
+def check_gaussian_p(p):
     """p checked as for dropout, and below 1: the noise variance p / (1 - p) must be finite."""
-    p = _check_p(p)
+    p = check_p(p)
     if p == 1.0:
         raise ValueError("gaussian dropout: p=1 gives infinite noise variance p / (1 - p); use p < 1")
     return p
@@ -434,7 +435,7 @@ def _check_gaussian_p(p):
 
 def gaussian_dropout(x, p=0.5, training=True):
     """Multiply by noise e ~ N(1, p / (1 - p)): dropout's mean and variance, Gaussian (Keras's GaussianDropout)."""
-    p = _check_gaussian_p(p)
+    p = check_gaussian_p(p)
     if not training or p == 0.0:
         return x
     _start_random_op(x, "gaussian_dropout")
@@ -443,7 +444,7 @@ def gaussian_dropout(x, p=0.5, training=True):
     return GaussianDropout.apply(x, backend.to_device(noise, x.device))
 
 
-def _check_drop_path_mode(mode):
+def check_drop_path_mode(mode):
     """mode, if it is one of torchvision's: "row" (a mask value per sample) or "batch" (one for all)."""
     if mode not in ("row", "batch"):
         raise ValueError(f"drop_path mode has to be 'row' or 'batch', but got {mode!r}")
@@ -456,7 +457,7 @@ def drop_path(x, p=0.5, training=True, mode="row"):
     mode="row" draws one mask value per sample (axis 0), "batch" one for the whole batch.
     Use it on the branch: `x + drop_path(block(x), p, training)`.
     """
-    if _check_drop_path_mode(mode) == "row" and x.ndim == 0:
+    if check_drop_path_mode(mode) == "row" and x.ndim == 0:
         raise ValueError("drop_path with mode='row' needs a batch axis, got a 0-D input")
     first_shared = 1 if mode == "row" else 0
     return dropout(x, p, training, broadcast_dims=tuple(range(first_shared, x.ndim)))
@@ -467,7 +468,7 @@ def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
 
     The kept weights are scaled by 1/(1 - p), so with training=False this is plain `linear`.
     """
-    p = _check_p(p)
+    p = check_p(p)
     if not training or p == 0.0:
         return linear(x, weight, bias)
     mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")

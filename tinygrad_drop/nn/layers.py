@@ -73,7 +73,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        self.p = F._check_p(p)
+        self.p = F.check_p(p)
 
     def forward(self, x):
         return F.dropout(x, self.p, training=self.training)

@@ -50,5 +50,5 @@ class Dropout(Function):
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
         if isinstance(mask, MaskDraw):  # dL/dx = mask * scale * dL/dy is the forward map applied to dL/dy
-            return mask.apply(grad, ctx.scale)
-        return backend.masked_scale(grad, mask, ctx.scale)
+            return mask.apply(grad, ctx.scale), None
+        return backend.masked_scale(grad, mask, ctx.scale), None
