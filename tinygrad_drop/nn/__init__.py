@@ -1,6 +1,8 @@
 """Neural-network building blocks with PyTorch's names: Module, layers, losses and `functional`."""
 
 from . import functional
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .dropout import (
     AlphaDropout,
     DropConnectLinear,
