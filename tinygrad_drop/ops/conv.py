@@ -79,37 +79,36 @@ class Conv2d(Function):
         out_channels, kernel = weight.shape[0], weight.shape[2:]
         h_out, w_out = _output_shape(x.shape, kernel, stride, padding, dilation, "conv2d")
         x_pad = _pad(x, padding)
-        cols = xp.empty((n, c, kernel[0], kernel[1], h_out, w_out), dtype=x.dtype)
+        cols = xp.empty((c, kernel[0], kernel[1], n, h_out, w_out), dtype=x.dtype)
         for i, j, rows, columns in _windows((h_out, w_out), kernel, stride, dilation):
-            cols[:, :, i, j] = x_pad[:, :, rows, columns]
-        cols = cols.reshape(n, c * kernel[0] * kernel[1], h_out * w_out)
-        y = weight.reshape(out_channels, -1) @ cols  # (out, K) @ (n, K, L) -> (n, out, L)
+            cols[:, i, j] = x_pad[:, :, rows, columns].transpose(1, 0, 2, 3)
+        cols = cols.reshape(c * kernel[0] * kernel[1], n * h_out * w_out)
+        y = weight.reshape(out_channels, -1) @ cols  # one matmul: (out, K) @ (K, n * L) -> (out, n * L)
         if bias is not None:
             y += bias.reshape(-1, 1).astype(y.dtype, copy=False)
             ctx.bias_dtype = bias.dtype
         ctx.save_for_backward(cols, weight)
         ctx.has_bias, ctx.x_shape, ctx.x_dtype, ctx.padded_shape = bias is not None, x.shape, x.dtype, x_pad.shape
         ctx.stride, ctx.padding, ctx.dilation = stride, padding, dilation
-        return y.reshape(n, out_channels, h_out, w_out)
+        return y.reshape(out_channels, n, h_out, w_out).transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, grad):
         cols, weight = ctx.saved_tensors
         xp = get_array_module(grad)
         n, out_channels, h_out, w_out = grad.shape
-        grad_2d = grad.reshape(n, out_channels, h_out * w_out)
+        grad_2d = grad.transpose(1, 0, 2, 3).reshape(out_channels, n * h_out * w_out)  # (out, n * L), as y was
         grad_w = grad_b = grad_x = None
-        if ctx.needs_input_grad[1]:  # sum over images of (out, L) @ (L, K)
-            grad_w = xp.tensordot(grad_2d, cols, axes=([0, 2], [0, 2])).reshape(weight.shape)
-            grad_w = grad_w.astype(weight.dtype, copy=False)
+        if ctx.needs_input_grad[1]:
+            grad_w = (grad_2d @ cols.T).reshape(weight.shape).astype(weight.dtype, copy=False)
         if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_b = grad_2d.sum(axis=(0, 2)).astype(ctx.bias_dtype, copy=False)
+            grad_b = grad_2d.sum(axis=1).astype(ctx.bias_dtype, copy=False)
         if ctx.needs_input_grad[0]:
-            grad_cols = weight.reshape(out_channels, -1).T @ grad_2d  # (K, out) @ (n, out, L) -> (n, K, L)
-            grad_cols = grad_cols.reshape(n, -1, *weight.shape[2:], h_out, w_out)
+            grad_cols = weight.reshape(out_channels, -1).T @ grad_2d  # (K, out) @ (out, n * L) -> (K, n * L)
+            grad_cols = grad_cols.reshape(-1, *weight.shape[2:], n, h_out, w_out)
             grad_pad = xp.zeros(ctx.padded_shape, dtype=grad_cols.dtype)
             for i, j, rows, columns in _windows((h_out, w_out), weight.shape[2:], ctx.stride, ctx.dilation):
-                grad_pad[:, :, rows, columns] += grad_cols[:, :, i, j]  # col2im: overlapping windows add up
+                grad_pad[:, :, rows, columns] += grad_cols[:, i, j].transpose(1, 0, 2, 3)  # col2im: overlaps add up
             (ph, pw), (h, w) = ctx.padding, ctx.x_shape[2:]
             grad_x = grad_pad[:, :, ph : ph + h, pw : pw + w].astype(ctx.x_dtype, copy=False)
         return grad_x, grad_w, grad_b
