@@ -4,16 +4,36 @@ Operators do no maths themselves: each one checks its inputs and hands off to an
 through `Function.apply`, which records the graph node.
 """
 
-import math
-
 import numpy as np
 
 from . import autograd, backend
 from .autograd import backward as run_backward
-from .ops.elementwise import Add, Cast, Div, Exp, Log, Mul, Neg, Pow, Sigmoid, Sqrt, Sub, Tanh
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Cos,
+    Div,
+    Exp,
+    Expm1,
+    Log,
+    Log1p,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    PowTensor,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Sub,
+    Tanh,
+)
 from .ops.matmul import MatMul
-from .ops.movement import GetItem, Reshape, ToDevice, Transpose
-from .ops.reduce import Max, Mean, Sum
+from .ops.movement import Expand, GetItem, Reshape, ToDevice, Transpose
+from .ops.reduce import Max, Mean, Min, Sum
 from .ops.relu import ReLU
 from .ops.softmax import LogSoftmax, Softmax
 
@@ -72,6 +92,41 @@ def _promote(a, b, op):
     if op is Div and not a_float:
         return a.to(dtype=default_float), b.to(dtype=default_float)
     return a, b
+
+
+def as_floating(tensor):
+    """The tensor itself if floating point, else converted to float32: torch's rule for float-valued ops on ints."""
+    return tensor if _is_float(tensor.dtype) else tensor.to(dtype=default_float)
+
+
+def _check_dim(dim, ndim, op_name):
+    """dim as a non-negative axis of an ndim-dimensional tensor; an IndexError naming the op when out of range."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+        raise IndexError(f"{op_name}: dimension {dim!r} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected an int in [{-ndim}, {ndim - 1}])")
+    return int(dim) % ndim
+
+
+def _check_matmul_dtypes(a, b):
+    """torch's rule: no integer @ float matmul (NumPy would silently give float64)."""
+    a_dtype, b_dtype = (np.dtype(getattr(v, "dtype", None) or np.asarray(v).dtype) for v in (a, b))
+    if _is_float(a_dtype) != _is_float(b_dtype):
+        raise TypeError(f"matmul: operands have dtypes {a_dtype} and {b_dtype}; an integer or bool tensor cannot be "
+                        "multiplied with a float one: convert it first, e.g. x.float() @ w")
+
+
+def _clamp_args(x, low, high):
+    """(x, {"low": ..., "high": ...}) for Clamp: number bounds, at least one; a float bound makes an int x float32."""
+    if low is None and high is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    for bound in (low, high):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float, np.number))):
+            raise TypeError(f"clamp: bounds must be numbers or None, got {type(bound).__name__}; "
+                            "for tensor bounds use td.maximum(x, low) and td.minimum(x, high)")
+    if isinstance(low, float) or isinstance(high, float):
+        x = as_floating(x)
+    cast = x.dtype.type
+    return x, {"low": None if low is None else cast(low), "high": None if high is None else cast(high)}
 
 
 def _check_requires_grad(dtype):
@@ -354,28 +409,28 @@ class Tensor:
         return self._binary(Div, other, reverse=True)
 
     def __matmul__(self, other):
+        _check_matmul_dtypes(self, other)
         return self._binary(MatMul, other)
 
     def __rmatmul__(self, other):
+        _check_matmul_dtypes(other, self)
         return self._binary(MatMul, other, reverse=True)
 
     def __neg__(self):
         return Neg.apply(self)
 
     def __pow__(self, exponent):
-        if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
-            raise TypeError(
-                f"** needs a Python number as exponent, got {type(exponent).__name__}; "
-                "for a tensor exponent b use (b * a.log()).exp()"
-            )
+        """x ** c for a Python number c (the Pow op), or x ** y elementwise for a tensor or array y (PowTensor)."""
+        if isinstance(exponent, bool):
+            raise TypeError("** got a bool exponent; use a number or a tensor")
+        if not isinstance(exponent, (int, float)):
+            return self._binary(PowTensor, exponent)
         x = self if _is_float(self.dtype) or isinstance(exponent, int) else self.to(dtype=default_float)
         return Pow.apply(x, exponent=exponent)
 
     def __rpow__(self, base):
-        """base ** x = e^(x ln base), for a positive Python number base."""
-        if not isinstance(base, (int, float)) or base <= 0:
-            raise ValueError(f"number ** tensor needs a positive base, got {base!r}")
-        return (self * math.log(base)).exp()
+        """base ** x elementwise for a Python number (or array) base, with torch's dtype rules."""
+        return self._binary(PowTensor, base, reverse=True)
 
     # comparisons: elementwise, return bool tensors, record no graph
     def _compare(self, other, ufunc):
@@ -403,22 +458,22 @@ class Tensor:
     # ------------------------------------------------------------ unary and reductions
 
     def exp(self):
-        return Exp.apply(self)
+        return Exp.apply(as_floating(self))
 
     def log(self):
-        return Log.apply(self)
+        return Log.apply(as_floating(self))
 
     def sqrt(self):
-        return Sqrt.apply(self)
+        return Sqrt.apply(as_floating(self))
 
     def relu(self):
         return ReLU.apply(self)
 
     def sigmoid(self):
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(as_floating(self))
 
     def tanh(self):
-        return Tanh.apply(self)
+        return Tanh.apply(as_floating(self))
 
     def softmax(self, axis=None, *, dim=None):
         return Softmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
@@ -427,27 +482,28 @@ class Tensor:
         return LogSoftmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
 
     def sum(self, axis=None, keepdims=False, *, dim=None):
-        return Sum.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
+        """Sum over `axis`; bool and integer tensors sum in int64, as torch's (NumPy sums uint8 in uint64)."""
+        x = self if _is_float(self.dtype) or self.dtype in (int64, np.uint64) else self.to(dtype=int64)
+        return Sum.apply(x, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False, *, dim=None):
-        x = self if _is_float(self.dtype) else self.to(dtype=default_float)
-        return Mean.apply(x, axis=resolve_axis(axis, dim), keepdims=keepdims)
+        return Mean.apply(as_floating(self), axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False, *, dim=None):
         """Largest value over `axis`; tied maxima share the gradient equally (as torch.amax)."""
         return Max.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False, *, dim=None):
-        """Smallest value over `axis`, as -max(-x)."""
-        return -(-self).max(axis=resolve_axis(axis, dim), keepdims=keepdims)
+        """Smallest value over `axis`; tied minima share the gradient equally (as torch.amin)."""
+        return Min.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
-    def argmax(self, axis=None):
-        """Index of the largest value (no gradient)."""
-        return Tensor._wrap(self.data.argmax(axis=axis))
+    def argmax(self, axis=None, keepdims=False, *, dim=None):
+        """Index (int64) of the largest value over `axis`, of the flattened tensor when None (no gradient)."""
+        return Tensor._wrap(self.data.argmax(axis=resolve_axis(axis, dim), keepdims=keepdims).astype(int64))
 
-    def argmin(self, axis=None):
-        """Index of the smallest value (no gradient)."""
-        return Tensor._wrap(self.data.argmin(axis=axis))
+    def argmin(self, axis=None, keepdims=False, *, dim=None):
+        """Index (int64) of the smallest value over `axis`, of the flattened tensor when None (no gradient)."""
+        return Tensor._wrap(self.data.argmin(axis=resolve_axis(axis, dim), keepdims=keepdims).astype(int64))
 
     def any(self):
         return Tensor._wrap(self.data.any())
@@ -467,9 +523,14 @@ class Tensor:
                 f"cannot reshape a tensor of shape {self.shape} ({self.size} elements) to {shape}"
             ) from None
 
-    def flatten(self, start_axis=0):
-        """Merge the axes from `start_axis` on into one."""
-        return self.reshape(*self.shape[:start_axis], -1)
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge the axes start_dim..end_dim (inclusive) into one, as torch.flatten; a 0-d tensor becomes 1-d."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (_check_dim(d, self.ndim, "flatten") for d in (start_dim, end_dim))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
 
     def transpose(self, *axes):
         """Permute the axes (NumPy's meaning): reversed when no axes are given."""
@@ -487,3 +548,47 @@ class Tensor:
         elif isinstance(index, Tensor):
             index = index.data
         return GetItem.apply(self, index=index)
+
+    # ------------------------------------------------------------ torch's everyday elementwise and shape ops
+
+    def abs(self):
+        return Abs.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's names
+        """min(max(x, min), max) with inclusive bounds (either may be None): gradient 1 inside, 0 outside."""
+        x, bounds = _clamp_args(self, min, max)
+        return Clamp.apply(x, **bounds)
+
+    clip = clamp
+
+    def maximum(self, other):
+        """Elementwise max of two tensors; a tie sends half of the gradient to each (as torch)."""
+        return self._binary(Maximum, other)
+
+    def minimum(self, other):
+        """Elementwise min of two tensors; a tie sends half of the gradient to each (as torch)."""
+        return self._binary(Minimum, other)
+
+    def log1p(self):
+        return Log1p.apply(as_floating(self))
+
+    def expm1(self):
+        return Expm1.apply(as_floating(self))
+
+    def sin(self):
+        return Sin.apply(as_floating(self))
+
+    def cos(self):
+        return Cos.apply(as_floating(self))
+
+    def expand(self, *shape):
+        """This tensor repeated along size-1 and new leading axes to `shape` (-1 keeps a size), as torch.expand."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return Expand.apply(self, shape=shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    def numel(self):
+        """The number of elements (torch's name for .size)."""
+        return self.size

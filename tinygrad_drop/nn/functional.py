@@ -10,15 +10,16 @@ import numpy as np
 
 from .. import backend
 from .. import random as _random
+from ..ops.activations import ELU, LeakyReLU, SiLU, Softplus
 from ..ops.batchnorm import BatchNorm
 from ..ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from ..ops.dropconnect import DropConnectLinear
 from ..ops.dropout import Dropout, check_mask_storage
 from ..ops.linear import Linear
 from ..ops.loss import CrossEntropy
-from ..ops.noise import AlphaDropout, GaussianDropout, alpha_dropout_affine
+from ..ops.noise import SELU_ALPHA, SELU_SCALE, AlphaDropout, GaussianDropout, alpha_dropout_affine
 from ..ops.relu import ReLU
-from ..tensor import Tensor, _is_float
+from ..tensor import Tensor, _is_float, as_floating
 from .module import current_module
 
 
@@ -46,6 +47,31 @@ def softmax(x, axis=None, *, dim=None):
 
 def log_softmax(x, axis=None, *, dim=None):
     return x.log_softmax(axis, dim=dim)
+
+
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x where x > 0, negative_slope * x elsewhere. (`inplace` is accepted for ported code; the result is new.)"""
+    return LeakyReLU.apply(as_floating(x), negative_slope=negative_slope)
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x where x > 0, alpha * (e^x - 1) elsewhere."""
+    return ELU.apply(as_floating(x), alpha=alpha)
+
+
+def selu(x, inplace=False):
+    """scale * elu(x, alpha) with torch's constants alpha = 1.6733, scale = 1.0507 (self-normalising)."""
+    return ELU.apply(as_floating(x), alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta * x > threshold."""
+    return Softplus.apply(as_floating(x), beta=beta, threshold=threshold)
+
+
+def silu(x, inplace=False):
+    """x * sigmoid(x) (swish)."""
+    return SiLU.apply(as_floating(x))
 
 
 def _check_p(p):
@@ -158,6 +184,9 @@ def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
 def _check_targets(target, input_shape, op_name):
     """Class-index targets must be integers of the input's shape without its class axis, in [0, C)."""
     num_classes, expected = input_shape[-1], input_shape[:-1]
+    if target.dtype == np.bool_:  # NumPy would read a bool array as a mask, not as classes 0 and 1
+        raise TypeError(f"{op_name}: targets must be integer class indices (or float probabilities of the "
+                        f"logits' shape {input_shape}), got dtype bool: convert with target.to(dtype=td.int64)")
     if target.shape != expected:
         raise ValueError(f"{op_name}: target of shape {target.shape} does not fit input of shape "
                          f"{input_shape} (expected class indices of shape {expected})")

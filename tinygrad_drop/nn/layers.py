@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Dropout, Flatten and the Sequential container."""
+"""Layers: Linear, ReLU, Dropout, Flatten and the containers (the other activations are in activation.py)."""
 
 import math
 from collections import OrderedDict
@@ -6,6 +6,7 @@ from collections import OrderedDict
 from .. import random as _random
 from ..tensor import default_float
 from . import functional as F
+from .activation import Sigmoid, Tanh  # noqa: F401 - importable from here as before
 from .module import Module, Parameter
 
 
@@ -40,16 +41,6 @@ class ReLU(Module):
         return F.relu(x)
 
 
-class Tanh(Module):
-    def forward(self, x):
-        return x.tanh()
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return x.sigmoid()
-
-
 class Identity(Module):
     """Returns its input (accepts and ignores any constructor arguments, as in PyTorch)."""
 
@@ -61,17 +52,17 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Merges the axes from start_dim on (keeps the batch axis by default)."""
+    """Merges the axes start_dim..end_dim into one (keeps the batch axis by default)."""
 
-    def __init__(self, start_dim=1):
+    def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return x.flatten(self.start_dim)
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
-        return f"start_dim={self.start_dim}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Dropout(Module):

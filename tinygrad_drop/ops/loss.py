@@ -2,6 +2,7 @@
 
 from ..autograd import Function
 from ..backend import get_array_module
+from .softmax import check_floating
 
 
 class CrossEntropy(Function):
@@ -14,6 +15,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, label_smoothing=0.0, reduction="mean"):
+        check_floating(logits, "cross_entropy")
         xp = get_array_module(logits)
         shifted = logits - logits.max(axis=1, keepdims=True)
         log_probs = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
