@@ -220,7 +220,8 @@ def workloads(quick):
             name = f"dropout fwd+bwd {shape[0]}x{shape[1]} p={p}"
             items.append((name, lambda s=shape, p=p: dropout_candidates(s, p)))
     items.append(("Linear fwd+bwd 128x512 -> 512", lambda: linear_candidates(128, 512, 512)))
-    items.append((conv.NAME, conv.conv2d_candidates))
+    if not quick:
+        items.append((conv.NAME, conv.conv2d_candidates))
     return items
 
 
