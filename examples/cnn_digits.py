@@ -124,9 +124,9 @@ def main(argv=None):
     modern = max(["batch norm", "augmentation", "batch norm + augmentation"], key=lambda n: table[n]["test_acc"])
     difference = table[modern]["test_acc"] - table["dropout before FC"]["test_acc"]
     spread = max(table[modern]["test_std"], table["dropout before FC"]["test_std"])
-    verdict = ("holds" if difference > spread else "does not hold" if difference < -spread
-               else "is not decided: the difference is within the spread over seeds")
-    print(f"'dropout before FC, replaced by batch norm and augmentation' {verdict} here: {modern} "
+    verdict = ("holds here" if difference > spread else "does not hold here" if difference < -spread
+               else "is not decided here (the difference is within the spread over seeds)")
+    print(f"'dropout before FC, replaced by batch norm and augmentation' {verdict}: {modern} "
           f"{table[modern]['test_acc']:.4f} vs dropout before FC {table['dropout before FC']['test_acc']:.4f} "
           f"(difference {difference:+.4f}, spread {spread:.4f})")
     if args.plot:
