@@ -58,9 +58,9 @@ def _output_shape(x_shape, kernel, stride, padding, dilation, name):
 class Conv2d(Function):
     """y[n, o] = b[o] + sum over c, i, j of W[o, c, i, j] * x_pad[n, c, s*h + d*i, s*w + d*j]  (cross-correlation).
 
-    im2col: cols[n, (c, i, j), (h, w)] = x_pad[n, c, s*h + d*i, s*w + d*j], then y = W_2d @ cols with
-    W_2d = W.reshape(out, in * kh * kw): one matmul per image.
-    dL/dW = sum over n of dL/dy_n @ cols_n^T,   dL/db = sum of dL/dy over n, h, w,
+    im2col: cols[(c, i, j), (n, h, w)] = x_pad[n, c, s*h + d*i, s*w + d*j], then y = W_2d @ cols with
+    W_2d = W.reshape(out, in * kh * kw): one matmul for the whole batch.
+    dL/dW = dL/dy @ cols^T,   dL/db = sum of dL/dy over n, h, w,
     dL/dcols = W_2d^T @ dL/dy, and col2im adds each window's gradient back to the pixel it came from.
     Weight layout (out_channels, in_channels, kh, kw), as PyTorch's; no groups.
     """
