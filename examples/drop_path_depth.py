@@ -75,7 +75,9 @@ def save_plot(table, depths, path):
     for setting in SETTINGS:
         ax.errorbar(depths, [table[setting, d]["test_acc"] for d in depths],
                     yerr=[table[setting, d]["test_std"] for d in depths], marker="o", capsize=3, label=setting)
-    ax.set(xscale="log", xticks=depths, xticklabels=[str(d) for d in depths], xlabel="residual blocks",
+    ax.set_xscale("log", base=2)
+    ax.minorticks_off()
+    ax.set(xticks=depths, xticklabels=[str(d) for d in depths], xlabel="residual blocks",
            ylabel="test accuracy (mean +- std)", title="residual MLP on 300 digits")
     ax.grid(alpha=0.3)
     ax.legend()
