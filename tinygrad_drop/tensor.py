@@ -109,7 +109,7 @@ def _check_dim(dim, ndim, op_name):
 
 def _check_matmul_dtypes(a, b):
     """torch's rule: no integer @ float matmul (NumPy would silently give float64)."""
-    a_dtype, b_dtype = (np.dtype(getattr(v, "dtype", None) or np.asarray(v).dtype) for v in (a, b))
+    a_dtype, b_dtype = (v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype for v in (a, b))
     if _is_float(a_dtype) != _is_float(b_dtype):
         raise TypeError(f"matmul: operands have dtypes {a_dtype} and {b_dtype}; an integer or bool tensor cannot be "
                         "multiplied with a float one: convert it first, e.g. x.float() @ w")

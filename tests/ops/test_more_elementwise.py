@@ -183,9 +183,12 @@ def test_argmax_argmin_match_torch(method, axis, keepdims):
     np.testing.assert_array_equal(getattr(td.tensor(values), method)(axis, keepdims).numpy(), theirs.numpy())
 
 
-def test_argmax_axis_and_dim_together_is_an_error():
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "softmax", "log_softmax", "argmax", "argmin"])
+def test_axis_and_dim_together_is_an_error(method):
+    x = td.zeros(2, 3)
     with pytest.raises(TypeError, match="not both"):
-        td.zeros(2, 3).argmax(0, dim=0)
+        getattr(x, method)(0, dim=0)
+    np.testing.assert_array_equal(getattr(x, method)(dim=1).numpy(), getattr(x, method)(1).numpy())
 
 
 def test_ops_on_the_gpu_stay_there(device):

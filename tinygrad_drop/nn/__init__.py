@@ -17,7 +17,8 @@ from .dropout import (
     drop_path_schedule,
 )
 from .layers import Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList, ReLU, Sequential
-from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .mc import MCPrediction, mc_predict, record_masks, replay_masks, stochastic_sites
 from .module import Module, Parameter
+from .summary import summary
 from .variational import VariationalLinear, variational_kl

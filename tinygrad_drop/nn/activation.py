@@ -1,4 +1,8 @@
-"""Activation modules: each wraps its functional form in `nn.functional`, with torch's arguments."""
+"""Activation modules: each wraps its functional form in `nn.functional`, with torch's arguments.
+
+`inplace=` is accepted so that ported code runs, and ignored: the result is always a new tensor
+(use the returned value, as `x = act(x)` and `nn.Sequential` do).
+"""
 
 import warnings
 

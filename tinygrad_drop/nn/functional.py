@@ -16,7 +16,7 @@ from ..ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from ..ops.dropconnect import DropConnectLinear
 from ..ops.dropout import Dropout, check_mask_storage
 from ..ops.linear import Linear
-from ..ops.loss import CrossEntropy
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, Huber
 from ..ops.noise import SELU_ALPHA, SELU_SCALE, AlphaDropout, GaussianDropout, alpha_dropout_affine
 from ..ops.relu import ReLU
 from ..tensor import Tensor, _is_float, as_floating
@@ -151,39 +151,62 @@ def _reduce(loss, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
+def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy, as PyTorch's F.cross_entropy.
 
-    `logits` has shape (N, C) (or (C,) with a scalar target). `target` holds class indices
-    (int, shape (N,)), or class probabilities of the logits' shape. With label smoothing e, the
-    target distribution is (1 - e) * target + e / C, so for an index target y:
-    loss = (1 - e) * (-log p_y) + e * mean_c(-log p_c).
+    `logits` has shape (N, C), (N, C, d1, ...) (the class axis is 1) or (C,). `target` holds class
+    indices (int, the logits' shape without the class axis), or class probabilities of the logits'
+    shape. `weight` (C,) scales each class's loss; index targets equal to `ignore_index` count for
+    nothing. With label smoothing e, the target distribution is (1 - e) * target + e / C. For index
+    targets reduction="mean" divides by the summed weights of the counted targets, for probability
+    targets by the number of rows N * d1 * ..., as torch does.
     """
-    if logits.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy expects logits of shape (N, C) or (C,), got {logits.shape}")
+    if logits.ndim == 0:
+        raise ValueError("cross_entropy expects logits of shape (N, C), (N, C, d1, ...) or (C,), got a 0-d tensor")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    class_axis = 0 if logits.ndim == 1 else 1
+    num_classes = logits.shape[class_axis]
+    weight = _class_weights(weight, num_classes, logits)
     target = target if isinstance(target, Tensor) else Tensor(target)
     if _is_float(target.dtype):  # class probabilities
         if target.shape != logits.shape:
             raise ValueError(f"probability targets must have the logits' shape {logits.shape}, got {target.shape}")
+        if ignore_index >= 0:
+            raise ValueError(f"ignore_index={ignore_index} is not supported for probability targets")
         if label_smoothing:
-            target = target * (1.0 - label_smoothing) + label_smoothing / logits.shape[-1]
-        log_probs = logits.log_softmax(axis=-1)
-        return _reduce(-(log_probs * target.to(dtype=log_probs.dtype)).sum(axis=-1), reduction)
-    _check_targets(target, logits.shape, "cross_entropy")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    if logits.ndim == 1:  # one sample: a (1, C) batch
-        loss = CrossEntropy.apply(logits.reshape(1, -1), target.reshape(1), label_smoothing=label_smoothing,
-                                  reduction=reduction)
-        return loss.reshape(()) if reduction == "none" else loss
-    return CrossEntropy.apply(logits, target, label_smoothing=label_smoothing, reduction=reduction)
+            target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
+        log_probs = logits.log_softmax(axis=class_axis)
+        picked = log_probs * target.to(dtype=log_probs.dtype)
+        if weight is not None:
+            picked = picked * Tensor._wrap(weight.reshape((-1,) + (1,) * (logits.ndim - class_axis - 1)))
+        return _reduce(-picked.sum(axis=class_axis), reduction)
+    _check_targets(target, logits.shape, "cross_entropy", ignore_index)
+    rows = logits.reshape(1, -1) if logits.ndim == 1 else logits  # (N, C, d1, ...) -> (N * d1 * ..., C)
+    if logits.ndim > 2:
+        rows = logits.transpose(0, *range(2, logits.ndim), 1).reshape(-1, num_classes)
+    loss = CrossEntropy.apply(rows, target.reshape(-1), weight=weight, ignore_index=ignore_index,
+                              label_smoothing=label_smoothing, reduction=reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
 
 
-def _check_targets(target, input_shape, op_name):
-    """Class-index targets must be integers of the input's shape without its class axis, in [0, C)."""
-    num_classes, expected = input_shape[-1], input_shape[:-1]
+def _class_weights(weight, num_classes, logits):
+    """Per-class weights as an array of the logits' dtype and device (None stays None), after a shape check."""
+    if weight is None:
+        return None
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if array.shape != (num_classes,):
+        raise ValueError(f"weight must have one entry per class, shape ({num_classes},), got {array.shape}")
+    return backend.to_device(array, logits.device).astype(logits.dtype, copy=False)
+
+
+def _check_targets(target, input_shape, op_name, ignore_index=None):
+    """Class-index targets: integers of the input's shape without its class axis (axis 1, or 0 for (C,)),
+    each in [0, C) or equal to ignore_index."""
+    class_axis = 0 if len(input_shape) == 1 else 1
+    num_classes, expected = input_shape[class_axis], input_shape[:class_axis] + input_shape[class_axis + 1:]
     if target.dtype == np.bool_:  # NumPy would read a bool array as a mask, not as classes 0 and 1
         raise TypeError(f"{op_name}: targets must be integer class indices (or float probabilities of the "
                         f"logits' shape {input_shape}), got dtype bool: convert with target.to(dtype=td.int64)")
@@ -193,6 +216,8 @@ def _check_targets(target, input_shape, op_name):
     if _is_float(target.dtype):
         raise TypeError(f"{op_name}: class-index targets must be integers, got dtype {target.dtype}")
     bad = (target.data < 0) | (target.data >= num_classes)
+    if ignore_index is not None:
+        bad &= target.data != ignore_index
     if bad.any():
         raise IndexError(f"{op_name}: target {target.data[bad].ravel()[0]} is out of range for {num_classes} "
                          f"classes (targets must be in [0, {num_classes - 1}])")
@@ -200,6 +225,9 @@ def _check_targets(target, input_shape, op_name):
 
 def _pick_targets(log_probs, target, op_name):
     """-log_probs at each row's target class, after checking the targets' shape and range."""
+    if log_probs.ndim > 2:
+        raise ValueError(f"{op_name} takes (N, C) or (C,) log-probabilities, got shape {log_probs.shape}; "
+                         "for (N, C, d1, ...) inputs use cross_entropy")
     _check_targets(target, log_probs.shape, op_name)
     if log_probs.ndim == 1:
         return -log_probs[target.data]
@@ -213,18 +241,81 @@ def nll_loss(log_probs, target, reduction="mean"):
     return _reduce(_pick_targets(log_probs, target, "nll_loss"), reduction)
 
 
+def _loss_target(input, target, name, warn=True):  # noqa: A002 - PyTorch's name
+    """target as a float Tensor (input's dtype if it was not); a shape unlike input's warns (broadcasts) or raises."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    if input.shape != target.shape:
+        if not warn:
+            raise ValueError(f"{name}: target shape {target.shape} differs from input shape {input.shape}; "
+                             "they must be the same")
+        warnings.warn(f"{name}: input shape {input.shape} and target shape {target.shape} differ and will "
+                      "broadcast, which is rarely intended", UserWarning, stacklevel=3)
+    return target if _is_float(target.dtype) else target.to(dtype=input.dtype)
+
+
+def _constant(weight, input):  # noqa: A002 - PyTorch's name
+    """An optional weight (Tensor, array or number) as an array of input's dtype and device; None stays None."""
+    if weight is None:
+        return None
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    return backend.to_device(array, input.device).astype(input.dtype, copy=False)
+
+
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
     """Mean squared error: mean((input - target)^2). Differing shapes broadcast with a warning."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    if input.shape != target.shape:
-        warnings.warn(
-            f"mse_loss: input shape {input.shape} and target shape {target.shape} differ and will "
-            "broadcast, which is rarely intended",
-            UserWarning,
-            stacklevel=2,
-        )
-    diff = input - target
+    diff = input - _loss_target(input, target, "mse_loss")
     return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
+    """Mean absolute error: mean(|input - target|), with gradient 0 where they are equal (as torch)."""
+    return _reduce((input - _loss_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002 - PyTorch's name
+    """Huber's loss of d = input - target: 0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = input - _loss_target(input, target, "huber_loss")
+    return _reduce(Huber.apply(diff, delta=delta), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002 - PyTorch's name
+    """Smooth L1 of d = input - target: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (L1 at beta = 0)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    diff = input - _loss_target(input, target, "smooth_l1_loss")
+    return _reduce(diff.abs() if beta == 0 else Huber.apply(diff, delta=beta) * (1.0 / beta), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002 - PyTorch's name
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1] (logs clamped at -100, as torch)."""
+    target = _loss_target(input, target, "binary_cross_entropy", warn=False)
+    return _reduce(BinaryCrossEntropy.apply(input, target, weight=_constant(weight, input)), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """BCE of sigmoid(input) in one stable op; pos_weight (broadcast along the last axis) scales the positives."""
+    target = _loss_target(input, target, "binary_cross_entropy_with_logits", warn=False)
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, weight=_constant(weight, input),
+                                              pos_weight=_constant(pos_weight, input))
+    return _reduce(loss, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor of shape (..., num_classes) with a 1 at each label; num_classes=-1 means max label + 1."""
+    labels = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer class indices, got dtype {labels.dtype}")
+    values = labels.data
+    if values.size and int(values.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(values.min())}")
+    if num_classes == -1:
+        num_classes = int(values.max()) + 1 if values.size else 0
+    if values.size and int(values.max()) >= num_classes:
+        raise ValueError(f"one_hot: class value {int(values.max())} is not smaller than num_classes={num_classes}")
+    xp = backend.get_array_module(values)
+    return Tensor._wrap((values[..., None] == xp.arange(num_classes)).astype(np.int64))
 
 
 # ---------------------------------------------------------------- the dropout family (docs/dropout.md)

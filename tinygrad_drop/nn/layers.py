@@ -35,7 +35,10 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise."""
+    """max(x, 0) elementwise. (`inplace` is accepted for ported code and ignored: the result is new.)"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
 
     def forward(self, x):
         return F.relu(x)
@@ -97,10 +100,11 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
+        """The module at `index`; a slice is a Sequential that keeps the layers' names, so its state_dict
+        keys are the whole model's (as torch's)."""
         if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self):
         return len(self._modules)

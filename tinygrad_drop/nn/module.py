@@ -185,6 +185,16 @@ class Module:
             else:
                 p.grad = backend.get_array_module(p.data).zeros_like(p.data)
 
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter (False freezes the module); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def num_parameters(self, only_trainable=False):
+        """The number of parameter elements (each shared parameter once); only those that require grad if asked."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
+
     # ------------------------------------------------------------ state
 
     def _named_state(self):
