@@ -139,6 +139,7 @@ def _unpool(ctx, grad_windows):
 
 
 def _check_pool_args(x, kernel, padding, name):
+    """Raise ValueError unless x is (N, C, H, W) and the padding is at most half the kernel (torch's rule)."""
     if x.ndim != 4:
         raise ValueError(f"{name} expects an (N, C, H, W) input, got shape {x.shape}")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
@@ -156,15 +157,16 @@ class MaxPool2d(Function):
         _check_pool_args(x, kernel_size, padding, "max_pool2d")
         xp = get_array_module(x)
         windows, ctx.padded_shape = _pool_windows(x, kernel_size, stride, padding, -xp.inf, "max_pool2d")
-        ctx.argmax = windows.argmax(axis=2)  # the first maximum of each window
+        ctx.save_for_backward(windows.argmax(axis=2))  # the position of the first maximum of each window
         ctx.x_shape, ctx.kernel, ctx.stride, ctx.padding = x.shape, kernel_size, stride, padding
         return windows.max(axis=2)
 
     @staticmethod
     def backward(ctx, grad):
+        (argmax,) = ctx.saved_tensors
         xp = get_array_module(grad)
         positions = xp.arange(ctx.kernel[0] * ctx.kernel[1]).reshape(1, 1, -1, 1, 1)
-        grad_windows = (positions == ctx.argmax[:, :, None]) * grad[:, :, None]
+        grad_windows = (positions == argmax[:, :, None]) * grad[:, :, None]
         return (_unpool(ctx, grad_windows),)
 
 
