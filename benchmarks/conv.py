@@ -1,6 +1,6 @@
 """Conv2d forward + backward: tinygrad_drop against a hand-written NumPy im2col and PyTorch eager (if installed).
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m benchmarks.conv     # this workload alone, one thread
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m benchmarks.conv --rounds 40   # this workload alone, one thread
 
 The runner (benchmarks/run.py) calls `conv2d_candidates()` like its other workloads.
 """
@@ -73,8 +73,14 @@ def conv2d_candidates():
     return candidates
 
 
-def main(rounds=15):
+def main(argv=None):
+    import argparse
+
     from .run import time_interleaved
+
+    parser = argparse.ArgumentParser(description=f"{NAME}: tinygrad_drop, hand-written NumPy and torch")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds")
+    rounds = parser.parse_args(argv).rounds
 
     try:
         import torch

@@ -23,3 +23,9 @@ def test_candidates_run_one_step_each():
     assert {"numpy", "tinygrad_drop"} <= set(candidates)
     for fn in candidates.values():
         fn()
+
+
+def test_main_prints_each_candidates_ratio(capsys):
+    medians = conv.main(["--rounds", "1"])
+    out = capsys.readouterr().out
+    assert medians["numpy"] > 0 and "tinygrad_drop" in out and "1.00x" in out
