@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import conv
 from . import numpy_baseline as base
 from .memory import peak_memory
 
@@ -219,6 +220,8 @@ def workloads(quick):
             name = f"dropout fwd+bwd {shape[0]}x{shape[1]} p={p}"
             items.append((name, lambda s=shape, p=p: dropout_candidates(s, p)))
     items.append(("Linear fwd+bwd 128x512 -> 512", lambda: linear_candidates(128, 512, 512)))
+    if not quick:
+        items.append((conv.NAME, conv.conv2d_candidates))
     return items
 
 

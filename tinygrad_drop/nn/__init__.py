@@ -2,6 +2,8 @@
 
 from . import functional
 from .activation import ELU, SELU, LeakyReLU, LogSoftmax, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .dropout import (
     AlphaDropout,
     DropConnectLinear,

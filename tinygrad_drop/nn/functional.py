@@ -11,6 +11,8 @@ import numpy as np
 from .. import backend
 from .. import random as _random
 from ..ops.activations import ELU, LeakyReLU, SiLU, Softplus
+from ..ops.batchnorm import BatchNorm
+from ..ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from ..ops.dropconnect import DropConnectLinear
 from ..ops.dropout import Dropout, check_mask_storage
 from ..ops.linear import Linear
@@ -474,3 +476,71 @@ def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
     mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
     return DropConnectLinear.apply(x, weight, bias, mask, scale=scale)
+
+
+# ---------------------------------------------------------------- convolution, pooling and batch norm
+
+
+def _pair(value, name):
+    """An int or a pair of ints as a pair (h, w) of non-negative ints."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+                                 for v in pair):
+        raise ValueError(f"{name} must be a non-negative int or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _positive_pair(value, name):
+    pair = _pair(value, name)
+    if min(pair) < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return pair
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation of an (N, C, H, W) input with an (out, C, kh, kw) weight, as torch's conv2d.
+
+    stride, padding (zeros) and dilation are ints or (h, w) pairs. There is no `groups`: every output
+    channel sees every input channel.
+    """
+    return Conv2d.apply(x, weight, bias, stride=_positive_pair(stride, "stride"),
+                        padding=_pair(padding, "padding"), dilation=_positive_pair(dilation, "dilation"))
+
+
+def _pool_args(kernel_size, stride, padding):
+    kernel = _positive_pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _positive_pair(stride, "stride")
+    return {"kernel_size": kernel, "stride": stride, "padding": _pair(padding, "padding")}
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """The maximum of each window of an (N, C, H, W) input; stride defaults to kernel_size, padding is -inf."""
+    return MaxPool2d.apply(x, **_pool_args(kernel_size, stride, padding))
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """The mean of each window of an (N, C, H, W) input; zero padding counts in the divisor (torch's default)."""
+    return AvgPool2d.apply(x, **_pool_args(kernel_size, stride, padding))
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Global average pooling: the mean of each channel of an (N, C, H, W) input, shape (N, C, 1, 1).
+
+    Only output_size 1 (or (1, 1)) is supported.
+    """
+    if output_size not in (1, (1, 1), [1, 1]):
+        raise ValueError(f"adaptive_avg_pool2d supports only output_size=1 (global average pooling), "
+                         f"got {output_size!r}; use avg_pool2d for other sizes")
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d expects an (N, C, H, W) input, got shape {x.shape}")
+    return x.mean(axis=(2, 3), keepdims=True)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (axis 1) of x, as torch.nn.functional.batch_norm.
+
+    training=True uses this batch's mean and biased variance and updates running_mean/running_var
+    (Tensors, or None) in place with `momentum`; training=False uses the running statistics.
+    """
+    return BatchNorm.apply(x, weight, bias, running_mean, running_var, use_batch_stats=training,
+                           momentum=momentum, eps=eps)
