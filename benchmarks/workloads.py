@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import conv
 from . import numpy_baseline as base
 
 BIG_MLP, TINY_MLP = [784, 512, 512, 10], [2, 64, 64, 2]
@@ -221,6 +222,7 @@ WORKLOADS = [
     *_dropout_rows((128, 4096), [0.2, 0.5], quick_p=0.5),
     *_dropout_rows((1024, 4096), [0.2, 0.5]),
     Workload("Linear fwd+bwd 128x512 -> 512", lambda: linear_candidates(128, 512, 512), quick=True),
+    Workload(conv.NAME, conv.conv2d_candidates),
 ]
 
 GPU_WORKLOADS = [

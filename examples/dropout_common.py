@@ -25,12 +25,12 @@ def evaluate(model, X, y):
     return loss, float((logits.argmax(axis=1).numpy() == y).mean())
 
 
-def train(model, X, y, epochs, optimizer, batch_size=32, seed=0, label_smoothing=0.0, on_epoch=None):
-    """Mini-batch training with cross-entropy.
+def train(model, X, y, epochs, optimizer, batch_size=32, seed=0, label_smoothing=0.0, on_epoch=None, transform=None):
+    """Mini-batch training with cross-entropy; `transform` (e.g. data augmentation) changes each input batch.
 
     on_epoch(epoch) runs after every epoch, with the model in eval mode; returning True stops training.
     """
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed, transform=transform)
     for epoch in range(1, epochs + 1):
         model.train()
         for xb, yb in loader:

@@ -3,7 +3,23 @@
 from . import backend, cuda, data, nn, optim, random, viz  # noqa: E402 - these build on the names above
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
-from .creation import arange, from_dlpack, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .creation import (
+    arange,
+    eye,
+    from_dlpack,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .functions import maximum, minimum
 from .gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 from .random import initial_seed, manual_seed
 from .serialization import CheckpointError, load, save
@@ -19,5 +35,6 @@ from .tensor import (
     int64,
     uint8,
 )
+from .viz import trace_backward
 
 __version__ = "0.1.0"

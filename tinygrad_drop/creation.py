@@ -1,10 +1,10 @@
-"""Factories: zeros, ones, rand, randn, arange, full and the *_like variants."""
+"""Factories: zeros, ones, full, eye, arange, linspace, rand, randn, randint, randperm and the *_like variants."""
 
 import numpy as np
 
 from . import backend
 from . import random as _random
-from .tensor import Tensor, _check_requires_grad, default_float
+from .tensor import Tensor, check_requires_grad, default_float
 
 
 def _shape_from(shape):
@@ -21,7 +21,7 @@ def _make(array, dtype, device, requires_grad):
     """Wrap a freshly made host array as a leaf tensor on `device`."""
     array = backend.to_device(array.astype(dtype or default_float, copy=False), backend.parse_device(device))
     if requires_grad:
-        _check_requires_grad(array.dtype)
+        check_requires_grad(array.dtype)
     return Tensor._wrap(array, requires_grad=requires_grad)
 
 
@@ -36,8 +36,13 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
-    """A tensor of the given shape filled with `fill_value`."""
+    """A tensor of the given shape filled with `fill_value`; its dtype follows the value as torch's
+    (bool -> bool, int -> int64, float -> float32) unless given."""
     shape = _shape_from((shape,) if isinstance(shape, (int, np.integer)) else (shape,))
+    if dtype is None and isinstance(fill_value, (bool, np.bool_)):
+        dtype = np.bool_
+    elif dtype is None and isinstance(fill_value, (int, np.integer)):
+        dtype = np.int64
     return _make(np.full(shape, fill_value), dtype, device, requires_grad)
 
 
@@ -62,6 +67,55 @@ def arange(start, stop=None, step=1, dtype=None, device=None, requires_grad=Fals
     all_ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
     dtype = dtype or (np.int64 if all_ints else default_float)
     return _make(np.arange(start, stop, step), dtype, device, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The n x m identity matrix (m = n by default), float32 unless dtype is given."""
+    return _make(np.eye(*_shape_from((n, n if m is None else m))), dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, both included (float32 by default).
+
+    As torch computes it: the first half as start + i * step, the second half as end - (steps - 1 - i) * step.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    dtype = np.dtype(dtype or default_float)
+    if dtype.kind != "f":  # torch first converts the ends to the integer dtype, then steps in float64
+        start, end = int(start), int(end)
+    work = dtype.type if dtype.kind == "f" else np.float64  # the float type torch computes in
+    start, end, i = work(start), work(end), np.arange(steps, dtype=work)
+    step = (end - start) / work(max(steps - 1, 1))
+    values = np.where(i < steps // 2, start + i * step, end - (work(steps - 1) - i) * step)
+    if steps == 1:
+        values = np.array([start])
+    return _make(values, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
+    """Integers drawn uniformly from [low, high) by the framework's generator (int64 by default).
+
+    As torch: randint(high, size) or randint(low, high, size).
+    """
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint needs a size: randint(high, size) or randint(low, high, size)")
+    if not low < high:
+        raise ValueError(f"randint: low must be smaller than high, got low={low}, high={high}")
+    shape = _shape_from((size,) if isinstance(size, (int, np.integer)) else (size,))
+    gen = generator or _random.default_generator
+    return _make(gen.numpy_sample(lambda g: g.integers(low, high, size=shape, dtype=np.int64)),
+                 dtype or np.int64, device, False)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None):
+    """A random permutation of 0 .. n-1 from the framework's generator (int64 by default)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    gen = generator or _random.default_generator
+    return _make(gen.numpy_sample(lambda g: g.permutation(n)), dtype or np.int64, device, False)
 
 
 def zeros_like(tensor, dtype=None, device=None, requires_grad=False):

@@ -4,7 +4,8 @@
 - `load_mnist`: MNIST read from the standard IDX files in a local folder (nothing is downloaded).
 - `make_moons`, `make_spirals`: small 2-D toy problems for classifiers.
 - `train_test_split`: split arrays into a training part and a test part, optionally stratified.
-- `DataLoader`: iterate over mini-batches of `Tensor`s, optionally shuffled every epoch.
+- `DataLoader`: iterate over mini-batches of `Tensor`s, optionally shuffled every epoch and transformed.
+- `RandomShift`: data augmentation for small images, a random shift of each image with zero fill.
 
 Everything random takes a seed and uses its own `np.random.default_rng`, never the global NumPy
 generator, so results are reproducible. Loaders and generators return NumPy arrays; `DataLoader`
@@ -19,7 +20,7 @@ from importlib import resources
 
 import numpy as np
 
-from . import datasets
+from . import backend, datasets
 from . import random as td_random
 from .tensor import Tensor
 
@@ -261,16 +262,21 @@ class DataLoader:
     With shuffle=True the order changes every epoch (every `iter`); a given seed always gives
     the same sequence of orders, and seed=None draws each order from the framework's generator
     (so `td.manual_seed` makes it reproducible). drop_last=True skips a final, smaller batch.
-    Batches are copies: changing them does not change the data.
+    Batches are copies: changing them does not change the data. `transform`, if given, is called on
+    each batch of the first array (the inputs) as a whole, e.g. `transform=RandomShift(1)`.
     """
 
-    def __init__(self, *arrays, batch_size=32, shuffle=False, seed=None, drop_last=False):
+    def __init__(self, *arrays, batch_size=32, shuffle=False, seed=None, drop_last=False, transform=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.arrays = _as_arrays(arrays)
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be callable (it gets each batch of inputs), "
+                            f"got {type(transform).__name__}")
+        self.transform = transform
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self):
@@ -291,4 +297,59 @@ class DataLoader:
         order = self._epoch_order()
         for b in range(len(self)):
             indices = order[b * self.batch_size : (b + 1) * self.batch_size]
-            yield tuple(Tensor._wrap(a[indices]) for a in self.arrays)
+            batch = [a[indices] for a in self.arrays]
+            if self.transform is not None:
+                batch[0] = self.transform(batch[0])
+            yield tuple(Tensor._wrap(a) for a in batch)
+
+
+# ---------------------------------------------------------------- data augmentation
+
+
+class RandomShift:
+    """Shift each image of a batch by up to max_shift pixels along each axis, filling with zeros.
+
+    The shifts (dy, dx) are drawn uniformly from {-max_shift, ..., max_shift} per image, from the
+    framework's generator (`td.manual_seed` makes them reproducible). Batches may be (N, H*W) with
+    square images (e.g. (N, 64) digits), (N, H, W) or (N, C, H, W); NumPy or CuPy arrays, or Tensors;
+    the result has the same shape, type and device. Use it on the training inputs only.
+    """
+
+    def __init__(self, max_shift=1):
+        if isinstance(max_shift, bool) or not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
+            raise ValueError(f"max_shift must be a non-negative integer number of pixels, got {max_shift!r}")
+        self.max_shift = int(max_shift)
+
+    def __call__(self, images):
+        if isinstance(images, Tensor):
+            return Tensor._wrap(self(images.data))
+        xp = backend.get_array_module(images)
+        shape, batch = images.shape, self._as_nchw(images)
+        n, _, h, w = batch.shape
+        m = self.max_shift
+        shifts = np.floor(td_random.uniform((n, 2), dtype=np.float64) * (2 * m + 1)).astype(np.int64) - m
+        padded = xp.pad(batch, ((0, 0), (0, 0), (m, m), (m, m)))
+        # output pixel (r, c) of image i reads padded pixel (r + m - dy_i, c + m - dx_i)
+        shifts = backend.to_device(shifts, backend.device_of(images))
+        rows = (m - shifts[:, :1] + xp.arange(h))[:, None, :, None]
+        cols = (m - shifts[:, 1:] + xp.arange(w))[:, None, None, :]
+        return padded[xp.arange(n)[:, None, None, None], xp.arange(batch.shape[1])[None, :, None, None], rows, cols
+                      ].reshape(shape)
+
+    @staticmethod
+    def _as_nchw(images):
+        """The batch as an (N, C, H, W) view."""
+        if images.ndim == 2:
+            side = math.isqrt(images.shape[1])
+            if side * side != images.shape[1]:
+                raise ValueError(f"RandomShift: a 2-D batch of shape {images.shape} is read as (N, H*W) square "
+                                 f"images, but {images.shape[1]} is not a square; reshape it to (N, H, W)")
+            return images.reshape(len(images), 1, side, side)
+        if images.ndim == 3:
+            return images[:, None]
+        if images.ndim == 4:
+            return images
+        raise ValueError(f"RandomShift expects (N, H*W), (N, H, W) or (N, C, H, W) images, got shape {images.shape}")
+
+    def __repr__(self):
+        return f"RandomShift(max_shift={self.max_shift})"

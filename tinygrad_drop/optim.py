@@ -1,4 +1,4 @@
-"""Optimizers: SGD, Adam and AdamW, with PyTorch's update rules, param groups and state dicts.
+"""Optimizers: SGD, Adam, AdamW, RMSprop and Adagrad, with PyTorch's update rules, param groups and state dicts.
 
 An optimizer reads each parameter's `.grad` and updates `.data` in place. It never writes into
 `.grad`: gradient arrays may share memory between tensors. Its own state arrays (momentum
@@ -258,6 +258,7 @@ class SGD(Optimizer):
                     else:
                         g = buf
                 p.data -= cast(lr) * g  # p = p - lr * g
+                p._version += 1  # an in-place write: backward through an older graph would be wrong
 
 
 class Adam(Optimizer):
@@ -333,6 +334,7 @@ class Adam(Optimizer):
                 update = xp.divide(m, denom, out=scratch)  # p = p - lr / (1 - beta1**t) * m / denom
                 update *= cast(lr / (1 - beta1**t))
                 p.data -= update
+                p._version += 1  # an in-place write: backward through an older graph would be wrong
 
 
 class AdamW(Adam):
@@ -358,3 +360,92 @@ class AdamW(Adam):
         maximize=False,
     ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a running root mean square of recent gradients (torch's update).
+
+    g = -grad if maximize else grad;  g = g + weight_decay * p
+    v = alpha * v + (1 - alpha) * g**2
+    m = m + (1 - alpha) * (g - m);  denom = sqrt(v - m**2) + eps    [if centered, else denom = sqrt(v) + eps]
+    buf = momentum * buf + g / denom;  p = p - lr * buf              [if momentum > 0]
+    p = p - lr * g / denom                                           [otherwise]
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
+                 maximize=False):
+        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
+                    "centered": centered, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        for name in ("lr", "eps", "momentum", "weight_decay", "alpha"):
+            _check_non_negative({"lr": "learning rate", "eps": "epsilon value"}.get(name, name), group[name])
+
+    def step(self):
+        """Apply one RMSprop update to every parameter that has a gradient."""
+        for group in self.param_groups:
+            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+            for p in self._params_with_grad(group):
+                xp, cast = get_array_module(p.data), p.data.dtype.type
+                state = self._state_of(p)
+                if not state:
+                    state["step"] = 0
+                    state["square_avg"] = xp.zeros_like(p.data)
+                    if momentum > 0:
+                        state["momentum_buffer"] = xp.zeros_like(p.data)
+                    if group["centered"]:
+                        state["grad_avg"] = xp.zeros_like(p.data)
+                state["step"] += 1
+                g = _signed_grad_with_decay(p, group["weight_decay"], group["maximize"])
+                v = state["square_avg"]
+                v *= cast(alpha)  # v = alpha * v + (1 - alpha) * g**2
+                v += cast(1 - alpha) * g * g
+                if group["centered"]:
+                    m = state["grad_avg"]
+                    m += cast(1 - alpha) * (g - m)  # m = m + (1 - alpha) * (g - m)
+                    denom = xp.sqrt(v - m * m)
+                else:
+                    denom = xp.sqrt(v)
+                denom += cast(eps)
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    buf *= cast(momentum)  # buf = momentum * buf + g / denom
+                    buf += g / denom
+                    p.data -= cast(lr) * buf
+                else:
+                    p.data -= cast(lr) * g / denom
+
+
+class Adagrad(Optimizer):
+    """Adagrad: each coordinate's step shrinks with the sum of its squared gradients (torch's update).
+
+    g = -grad if maximize else grad;  g = g + weight_decay * p;  t = t + 1
+    s = s + g**2   (s starts at initial_accumulator_value)
+    p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
+                 maximize=False):
+        defaults = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "eps": eps, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group):
+        for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _check_non_negative({"lr": "learning rate", "eps": "epsilon value"}.get(name, name), group[name])
+
+    def step(self):
+        """Apply one Adagrad update to every parameter that has a gradient."""
+        for group in self.param_groups:
+            for p in self._params_with_grad(group):
+                xp, cast = get_array_module(p.data), p.data.dtype.type
+                state = self._state_of(p)
+                if not state:
+                    state["step"] = 0
+                    state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+                state["step"] += 1
+                g = _signed_grad_with_decay(p, group["weight_decay"], group["maximize"])
+                state["sum"] += g * g  # s = s + g**2
+                clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+                p.data -= cast(clr) * g / (xp.sqrt(state["sum"]) + cast(group["eps"]))

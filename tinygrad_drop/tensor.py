@@ -4,16 +4,38 @@ Operators do no maths themselves: each one checks its inputs and hands off to an
 through `Function.apply`, which records the graph node.
 """
 
-import math
+import copy
 
 import numpy as np
 
 from . import autograd, backend
 from .autograd import backward as run_backward
-from .ops.elementwise import Add, Cast, Div, Exp, Log, Mul, Neg, Pow, Sigmoid, Sqrt, Sub, Tanh
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Cos,
+    Div,
+    Exp,
+    Expm1,
+    Log,
+    Log1p,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    PowTensor,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Sub,
+    Tanh,
+)
 from .ops.matmul import MatMul
-from .ops.movement import GetItem, Reshape, ToDevice, Transpose
-from .ops.reduce import Max, Mean, Sum
+from .ops.movement import Expand, GetItem, Reshape, ToDevice, Transpose
+from .ops.reduce import Max, Mean, Min, Sum
 from .ops.relu import ReLU
 from .ops.softmax import LogSoftmax, Softmax
 
@@ -74,7 +96,43 @@ def _promote(a, b, op):
     return a, b
 
 
-def _check_requires_grad(dtype):
+def as_floating(tensor):
+    """The tensor itself if floating point, else converted to float32: torch's rule for float-valued ops on ints."""
+    return tensor if _is_float(tensor.dtype) else tensor.to(dtype=default_float)
+
+
+def _check_dim(dim, ndim, op_name):
+    """dim as a non-negative axis of an ndim-dimensional tensor; an IndexError naming the op when out of range."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+        raise IndexError(f"{op_name}: dimension {dim!r} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected an int in [{-ndim}, {ndim - 1}])")
+    return int(dim) % ndim
+
+
+def _check_matmul_dtypes(a, b):
+    """torch's rule: no integer @ float matmul (NumPy would silently give float64)."""
+    a_dtype, b_dtype = (v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype for v in (a, b))
+    if _is_float(a_dtype) != _is_float(b_dtype):
+        raise TypeError(f"matmul: operands have dtypes {a_dtype} and {b_dtype}; an integer or bool tensor cannot be "
+                        "multiplied with a float one: convert it first, e.g. x.float() @ w")
+
+
+def _clamp_args(x, low, high):
+    """(x, {"low": ..., "high": ...}) for Clamp: number bounds, at least one; a float bound makes an int x float32."""
+    if low is None and high is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    for bound in (low, high):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float, np.number))):
+            raise TypeError(f"clamp: bounds must be numbers or None, got {type(bound).__name__}; "
+                            "for tensor bounds use td.maximum(x, low) and td.minimum(x, high)")
+    if isinstance(low, float) or isinstance(high, float):
+        x = as_floating(x)
+    cast = x.dtype.type
+    return x, {"low": None if low is None else cast(low), "high": None if high is None else cast(high)}
+
+
+def check_requires_grad(dtype):
+    """Raise a TypeError unless `dtype` is floating-point: only those tensors can require gradients."""
     if not _is_float(dtype):
         raise TypeError(
             f"only floating-point tensors can require gradients, got dtype {np.dtype(dtype)}: "
@@ -82,10 +140,19 @@ def _check_requires_grad(dtype):
         )
 
 
+def _copied_index(index):
+    """A copy of an index array, list or Tensor (a Tensor's array); ints, slices and None as they are."""
+    if isinstance(index, Tensor):
+        return index.data.copy()
+    if isinstance(index, list):
+        return copy.deepcopy(index)
+    return index.copy() if hasattr(index, "shape") else index
+
+
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and compute gradients."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None  # so that `ndarray * Tensor` calls Tensor.__rmul__ instead of NumPy
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
 
@@ -94,8 +161,9 @@ class Tensor:
         if device is not None:
             array = backend.to_device(array, backend.parse_device(device))
         if requires_grad:
-            _check_requires_grad(array.dtype)
+            check_requires_grad(array.dtype)
         self.data, self.grad, self.requires_grad, self._ctx = array, None, bool(requires_grad), None
+        self._version, self._hooks = 0, None  # in-place writes so far; gradient hooks (autograd.py)
 
     @classmethod
     def _wrap(cls, array, requires_grad=False, ctx=None):
@@ -104,6 +172,7 @@ class Tensor:
         if type(array) is not np.ndarray and backend.get_array_module(array) is np:
             array = np.asarray(array)  # NumPy reductions return scalars: .data is always an ndarray
         t.data, t.grad, t.requires_grad, t._ctx = array, None, requires_grad, ctx
+        t._version, t._hooks = 0, None
         return t
 
     # ------------------------------------------------------------ properties
@@ -177,8 +246,17 @@ class Tensor:
     # ------------------------------------------------------------ conversion
 
     def numpy(self):
-        """The data as a NumPy array. On the CPU it shares memory with the tensor (as in PyTorch)."""
-        return backend.to_numpy(self.data)
+        """The data as a NumPy array. On the CPU it shares memory with the tensor (as in PyTorch).
+
+        For a tensor that requires grad the array is a read-only view: backward may need this very
+        array, so an in-place change would silently change the gradients. Writing into it raises
+        NumPy's "assignment destination is read-only"; copy it first (`.numpy().copy()`).
+        """
+        array = backend.to_numpy(self.data)
+        if self.requires_grad and array is self.data:
+            array = array.view()
+            array.flags.writeable = False
+        return array
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -207,7 +285,7 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place (floating-point tensors only) and return self."""
         if requires_grad:
-            _check_requires_grad(self.dtype)
+            check_requires_grad(self.dtype)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -261,12 +339,6 @@ class Tensor:
                 )
         run_backward(self, grad, retain_graph=retain_graph)
 
-    def _accumulate(self, grad):
-        """Add a gradient into .grad (a leaf's gradients sum over backward calls, as in PyTorch)."""
-        if grad.dtype != self.dtype:
-            grad = grad.astype(self.dtype)
-        self.grad = grad if self.grad is None else self.grad + grad
-
     def zero_grad(self):
         """Forget the accumulated gradient (.grad becomes None)."""
         self.grad = None
@@ -285,7 +357,7 @@ class Tensor:
     @property
     def retains_grad(self):
         """True for a non-leaf tensor after retain_grad()."""
-        return autograd.retains_grad(self)
+        return self._hooks is not None and self._hooks.retain
 
     # ------------------------------------------------------------ binary operators
 
@@ -354,28 +426,28 @@ class Tensor:
         return self._binary(Div, other, reverse=True)
 
     def __matmul__(self, other):
+        _check_matmul_dtypes(self, other)
         return self._binary(MatMul, other)
 
     def __rmatmul__(self, other):
+        _check_matmul_dtypes(other, self)
         return self._binary(MatMul, other, reverse=True)
 
     def __neg__(self):
         return Neg.apply(self)
 
     def __pow__(self, exponent):
-        if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
-            raise TypeError(
-                f"** needs a Python number as exponent, got {type(exponent).__name__}; "
-                "for a tensor exponent b use (b * a.log()).exp()"
-            )
+        """x ** c for a Python number c (the Pow op), or x ** y elementwise for a tensor or array y (PowTensor)."""
+        if isinstance(exponent, bool):
+            raise TypeError("** got a bool exponent; use a number or a tensor")
+        if not isinstance(exponent, (int, float)):
+            return self._binary(PowTensor, exponent)
         x = self if _is_float(self.dtype) or isinstance(exponent, int) else self.to(dtype=default_float)
         return Pow.apply(x, exponent=exponent)
 
     def __rpow__(self, base):
-        """base ** x = e^(x ln base), for a positive Python number base."""
-        if not isinstance(base, (int, float)) or base <= 0:
-            raise ValueError(f"number ** tensor needs a positive base, got {base!r}")
-        return (self * math.log(base)).exp()
+        """base ** x elementwise for a Python number (or array) base, with torch's dtype rules."""
+        return self._binary(PowTensor, base, reverse=True)
 
     # comparisons: elementwise, return bool tensors, record no graph
     def _compare(self, other, ufunc):
@@ -403,13 +475,13 @@ class Tensor:
     # ------------------------------------------------------------ unary and reductions
 
     def exp(self):
-        return Exp.apply(self)
+        return Exp.apply(as_floating(self))
 
     def log(self):
-        return Log.apply(self)
+        return Log.apply(as_floating(self))
 
     def sqrt(self):
-        return Sqrt.apply(self)
+        return Sqrt.apply(as_floating(self))
 
     def relu(self):
         return ReLU.apply(self)
@@ -421,10 +493,10 @@ class Tensor:
         return dropout(self, p, training)
 
     def sigmoid(self):
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(as_floating(self))
 
     def tanh(self):
-        return Tanh.apply(self)
+        return Tanh.apply(as_floating(self))
 
     def softmax(self, axis=None, *, dim=None):
         return Softmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
@@ -433,27 +505,28 @@ class Tensor:
         return LogSoftmax.apply(self, axis=resolve_axis(axis, dim, default=-1))
 
     def sum(self, axis=None, keepdims=False, *, dim=None):
-        return Sum.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
+        """Sum over `axis`; bool and integer tensors sum in int64, as torch's (NumPy sums uint8 in uint64)."""
+        x = self if _is_float(self.dtype) or self.dtype in (int64, np.uint64) else self.to(dtype=int64)
+        return Sum.apply(x, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False, *, dim=None):
-        x = self if _is_float(self.dtype) else self.to(dtype=default_float)
-        return Mean.apply(x, axis=resolve_axis(axis, dim), keepdims=keepdims)
+        return Mean.apply(as_floating(self), axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False, *, dim=None):
         """Largest value over `axis`; tied maxima share the gradient equally (as torch.amax)."""
         return Max.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False, *, dim=None):
-        """Smallest value over `axis`, as -max(-x)."""
-        return -(-self).max(axis=resolve_axis(axis, dim), keepdims=keepdims)
+        """Smallest value over `axis`; tied minima share the gradient equally (as torch.amin)."""
+        return Min.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims)
 
-    def argmax(self, axis=None):
-        """Index of the largest value (no gradient)."""
-        return Tensor._wrap(self.data.argmax(axis=axis))
+    def argmax(self, axis=None, keepdims=False, *, dim=None):
+        """Index (int64) of the largest value over `axis`, of the flattened tensor when None (no gradient)."""
+        return Tensor._wrap(self.data.argmax(axis=resolve_axis(axis, dim), keepdims=keepdims).astype(int64))
 
-    def argmin(self, axis=None):
-        """Index of the smallest value (no gradient)."""
-        return Tensor._wrap(self.data.argmin(axis=axis))
+    def argmin(self, axis=None, keepdims=False, *, dim=None):
+        """Index (int64) of the smallest value over `axis`, of the flattened tensor when None (no gradient)."""
+        return Tensor._wrap(self.data.argmin(axis=resolve_axis(axis, dim), keepdims=keepdims).astype(int64))
 
     def any(self):
         return Tensor._wrap(self.data.any())
@@ -473,9 +546,14 @@ class Tensor:
                 f"cannot reshape a tensor of shape {self.shape} ({self.size} elements) to {shape}"
             ) from None
 
-    def flatten(self, start_axis=0):
-        """Merge the axes from `start_axis` on into one."""
-        return self.reshape(*self.shape[:start_axis], -1)
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge the axes start_dim..end_dim (inclusive) into one, as torch.flatten; a 0-d tensor becomes 1-d."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = (_check_dim(d, self.ndim, "flatten") for d in (start_dim, end_dim))
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
+        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
 
     def transpose(self, *axes):
         """Permute the axes (NumPy's meaning): reversed when no axes are given."""
@@ -487,9 +565,56 @@ class Tensor:
         return Transpose.apply(self, axes=tuple(a % n for a in axes))
 
     def __getitem__(self, index):
-        """Basic slicing and integer/bool array indexing; repeated indices accumulate gradients."""
+        """Basic slicing and integer/bool array indexing; repeated indices accumulate gradients.
+
+        Index arrays are copied, so changing them after the forward pass cannot change backward.
+        """
         if isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        elif isinstance(index, Tensor):
-            index = index.data
+            index = tuple(_copied_index(i) for i in index)
+        else:
+            index = _copied_index(index)
         return GetItem.apply(self, index=index)
+
+    # ------------------------------------------------------------ torch's everyday elementwise and shape ops
+
+    def abs(self):
+        return Abs.apply(self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - torch's names
+        """min(max(x, min), max) with inclusive bounds (either may be None): gradient 1 inside, 0 outside."""
+        x, bounds = _clamp_args(self, min, max)
+        return Clamp.apply(x, **bounds)
+
+    clip = clamp
+
+    def maximum(self, other):
+        """Elementwise max of two tensors; a tie sends half of the gradient to each (as torch)."""
+        return self._binary(Maximum, other)
+
+    def minimum(self, other):
+        """Elementwise min of two tensors; a tie sends half of the gradient to each (as torch)."""
+        return self._binary(Minimum, other)
+
+    def log1p(self):
+        return Log1p.apply(as_floating(self))
+
+    def expm1(self):
+        return Expm1.apply(as_floating(self))
+
+    def sin(self):
+        return Sin.apply(as_floating(self))
+
+    def cos(self):
+        return Cos.apply(as_floating(self))
+
+    def expand(self, *shape):
+        """This tensor repeated along size-1 and new leading axes to `shape` (-1 keeps a size), as torch.expand."""
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return Expand.apply(self, shape=shape)
+
+    def broadcast_to(self, shape):
+        return self.expand(shape)
+
+    def numel(self):
+        """The number of elements (torch's name for .size)."""
+        return self.size

@@ -141,7 +141,7 @@ def test_flatten():
     np.testing.assert_array_equal(nn.Flatten()(x).numpy(), x.numpy().reshape(2, 12))
     nn.Flatten()(x).sum().backward()
     np.testing.assert_array_equal(x.grad, np.ones((2, 3, 4)))
-    assert repr(nn.Flatten()) == "Flatten(start_dim=1)"
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
 
 
 def test_layers_without_parameters_have_none():

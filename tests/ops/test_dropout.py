@@ -336,25 +336,25 @@ def test_tensor_dropout_in_eval_and_its_errors():
 
 
 def _family_cases():
-    """(op, the positional inputs given to apply) for every op of the dropout family."""
+    """(op, the positional inputs given to apply, its keyword parameters) for every op of the dropout family."""
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((4, 6)), rng.standard_normal((3, 6)), rng.standard_normal(3)
     keep = rng.random((4, 6)) >= 0.5
     return [
-        (Dropout, (x, keep, 2.0)),
-        (Dropout, (x, keep[:1], 2.0)),  # a mask shared along the batch axis
-        (DropoutRecompute, (x, td.random.next_mask_draw((4, 6)), 0.5, 2.0)),
-        (AlphaDropout, (x, keep, *alpha_dropout_affine(0.5))),
-        (GaussianDropout, (x, rng.standard_normal((4, 6)))),
-        (DropConnectLinear, (x, w, b, rng.random((3, 6)) >= 0.5, 2.0)),
+        (Dropout, (x, keep, 2.0), {}),
+        (Dropout, (x, keep[:1], 2.0), {}),  # a mask shared along the batch axis
+        (DropoutRecompute, (x, td.random.next_mask_draw((4, 6)), 0.5, 2.0), {}),
+        (AlphaDropout, (x, keep, *alpha_dropout_affine(0.5)), {}),
+        (GaussianDropout, (x, rng.standard_normal((4, 6))), {}),
+        (DropConnectLinear, (x, w, b, rng.random((3, 6)) >= 0.5), {"scale": 2.0}),
     ]
 
 
-@pytest.mark.parametrize(("op", "inputs"), _family_cases(), ids=lambda v: getattr(v, "__name__", ""))
-def test_backward_gives_one_gradient_per_input_with_its_shape_and_dtype(op, inputs):
+@pytest.mark.parametrize(("op", "inputs", "params"), _family_cases(), ids=lambda v: getattr(v, "__name__", ""))
+def test_backward_gives_one_gradient_per_input_with_its_shape_and_dtype(op, inputs, params):
     ctx = op()
     ctx.needs_input_grad = tuple(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in inputs)
-    out = op.forward(ctx, *inputs)
+    out = op.forward(ctx, *inputs, **params)
     grads = op.backward(ctx, np.ones_like(out))
     assert isinstance(grads, tuple) and len(grads) == len(inputs)
     for value, needs, grad in zip(inputs, ctx.needs_input_grad, grads, strict=True):

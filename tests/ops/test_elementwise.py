@@ -184,10 +184,8 @@ def test_pow_closed_form(exponent):
     np.testing.assert_allclose(x.grad, exponent * x_np ** (exponent - 1), rtol=1e-12)
 
 
-def test_pow_needs_number_exponent():
-    with pytest.raises(TypeError, match="exponent"):
-        td.Tensor([1.0]) ** td.Tensor([2.0])
-    with pytest.raises(TypeError, match="exponent"):
+def test_pow_refuses_a_bool_exponent():
+    with pytest.raises(TypeError, match="bool exponent"):
         td.Tensor([1.0]) ** True
 
 
@@ -195,8 +193,7 @@ def test_rpow(device):
     x = leaf([0.0, 1.0, 2.0], device)
     np.testing.assert_allclose(host(2**x), [1.0, 2.0, 4.0])
     assert td.gradcheck(lambda t: 3.0**t, [x])
-    with pytest.raises(ValueError, match="positive base"):
-        (-2) ** x
+    np.testing.assert_allclose(host((-2.0) ** x), [1.0, -2.0, 4.0])  # integer-valued exponents, as torch
 
 
 # ---------------------------------------------------------------- unary ops

@@ -49,7 +49,7 @@ class GaussianDropout(Dropout):
     """Multiplicative N(1, p / (1 - p)) noise while training (Keras's GaussianDropout); p must be below 1."""
 
     def __init__(self, p=0.5):
-        super().__init__(F._check_gaussian_p(p))
+        super().__init__(F.check_gaussian_p(p))
 
     def forward(self, x):
         return F.gaussian_dropout(x, self.p, self.training)
@@ -80,7 +80,7 @@ class DropPath(Dropout):
 
     def __init__(self, p, mode="row"):
         super().__init__(p)
-        self.mode = F._check_drop_path_mode(mode)
+        self.mode = F.check_drop_path_mode(mode)
 
     def forward(self, x):
         return F.drop_path(x, self.p, self.training, self.mode)
@@ -93,7 +93,7 @@ def drop_path_schedule(depth, p):
     """The linear rule of Huang et al. 2016: block l of depth (1-based) drops with probability p * l / depth."""
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive integer (the number of residual blocks), got {depth!r}")
-    p = F._check_p(p)
+    p = F.check_p(p)
     return [p * layer / depth for layer in range(1, depth + 1)]
 
 
@@ -106,7 +106,7 @@ class DropConnectLinear(Linear):
 
     def __init__(self, in_features, out_features, bias=True, p=0.5, device=None, dtype=None):
         super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
-        self.p = F._check_p(p)
+        self.p = F.check_p(p)
 
     def forward(self, x):
         return F.dropconnect_linear(x, self.weight, self.bias, self.p, self.training)

@@ -10,13 +10,16 @@ import numpy as np
 
 from .. import backend
 from .. import random as _random
+from ..ops.activations import ELU, LeakyReLU, SiLU, Softplus
+from ..ops.batchnorm import BatchNorm
+from ..ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from ..ops.dropconnect import DropConnectLinear
 from ..ops.dropout import Dropout, DropoutRecompute
 from ..ops.linear import Linear
-from ..ops.loss import CrossEntropy
-from ..ops.noise import AlphaDropout, GaussianDropout, alpha_dropout_affine
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, Huber
+from ..ops.noise import SELU_ALPHA, SELU_SCALE, AlphaDropout, GaussianDropout, alpha_dropout_affine
 from ..ops.relu import ReLU
-from ..tensor import Tensor, _is_float
+from ..tensor import Tensor, _is_float, as_floating
 from .module import current_module
 
 
@@ -46,7 +49,33 @@ def log_softmax(x, axis=None, *, dim=None):
     return x.log_softmax(axis, dim=dim)
 
 
-def _check_p(p):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x where x > 0, negative_slope * x elsewhere. (`inplace` is accepted for ported code; the result is new.)"""
+    return LeakyReLU.apply(as_floating(x), negative_slope=negative_slope)
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x where x > 0, alpha * (e^x - 1) elsewhere."""
+    return ELU.apply(as_floating(x), alpha=alpha)
+
+
+def selu(x, inplace=False):
+    """scale * elu(x, alpha) with torch's constants alpha = 1.6733, scale = 1.0507 (self-normalising)."""
+    return ELU.apply(as_floating(x), alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, and x itself where beta * x > threshold."""
+    return Softplus.apply(as_floating(x), beta=beta, threshold=threshold)
+
+
+def silu(x, inplace=False):
+    """x * sigmoid(x) (swish)."""
+    return SiLU.apply(as_floating(x))
+
+
+def check_p(p):
+    """p as a float when it is a probability in [0, 1]; a ValueError otherwise (bools are refused)."""
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got p={p!r}")
     return float(p)
@@ -55,8 +84,8 @@ def _check_p(p):
 def _check_mask(mask, x):
     """Return a user-given keep-mask as a bool array on x's device that broadcasts to x's shape."""
     mask = mask.data if isinstance(mask, Tensor) else mask
-    if backend.get_array_module(mask) is np:
-        mask = np.asarray(mask)
+    # a copy, so that changing the caller's array after forward cannot change backward
+    mask = np.array(mask) if backend.get_array_module(mask) is np else mask.copy()
     if mask.dtype != np.bool_:
         raise TypeError(f"dropout mask must be a bool array (True = keep), got dtype {mask.dtype}")
     try:
@@ -102,7 +131,7 @@ def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dim
     mask (1 byte per element, ops.dropout.Dropout), "recompute" saves its place in the random
     stream and draws it again (ops.dropout.DropoutRecompute); a given mask is always saved.
     """
-    p = _check_p(p)
+    p = check_p(p)
     check_mask_storage(mask_storage)
     mask_shape = _mask_shape(x.shape, broadcast_dims)
     if not training or p == 0.0:
@@ -133,45 +162,73 @@ def _reduce(loss, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
+def cross_entropy(logits, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy, as PyTorch's F.cross_entropy.
 
-    `logits` has shape (N, C) (or (C,) with a scalar target). `target` holds class indices
-    (int, shape (N,)), or class probabilities of the logits' shape. With label smoothing e, the
-    target distribution is (1 - e) * target + e / C, so for an index target y:
-    loss = (1 - e) * (-log p_y) + e * mean_c(-log p_c).
+    `logits` has shape (N, C), (N, C, d1, ...) (the class axis is 1) or (C,). `target` holds class
+    indices (int, the logits' shape without the class axis), or class probabilities of the logits'
+    shape. `weight` (C,) scales each class's loss; index targets equal to `ignore_index` count for
+    nothing. With label smoothing e, the target distribution is (1 - e) * target + e / C. For index
+    targets reduction="mean" divides by the summed weights of the counted targets, for probability
+    targets by the number of rows N * d1 * ..., as torch does.
     """
-    if logits.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy expects logits of shape (N, C) or (C,), got {logits.shape}")
+    if logits.ndim == 0:
+        raise ValueError("cross_entropy expects logits of shape (N, C), (N, C, d1, ...) or (C,), got a 0-d tensor")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    class_axis = 0 if logits.ndim == 1 else 1
+    num_classes = logits.shape[class_axis]
+    weight = _class_weights(weight, num_classes, logits)
     target = target if isinstance(target, Tensor) else Tensor(target)
     if _is_float(target.dtype):  # class probabilities
         if target.shape != logits.shape:
             raise ValueError(f"probability targets must have the logits' shape {logits.shape}, got {target.shape}")
+        if ignore_index >= 0:
+            raise ValueError(f"ignore_index={ignore_index} is not supported for probability targets")
         if label_smoothing:
-            target = target * (1.0 - label_smoothing) + label_smoothing / logits.shape[-1]
-        log_probs = logits.log_softmax(axis=-1)
-        return _reduce(-(log_probs * target.to(dtype=log_probs.dtype)).sum(axis=-1), reduction)
-    _check_targets(target, logits.shape, "cross_entropy")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    if logits.ndim == 1:  # one sample: a (1, C) batch
-        loss = CrossEntropy.apply(logits.reshape(1, -1), target.reshape(1), label_smoothing=label_smoothing,
-                                  reduction=reduction)
-        return loss.reshape(()) if reduction == "none" else loss
-    return CrossEntropy.apply(logits, target, label_smoothing=label_smoothing, reduction=reduction)
+            target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
+        log_probs = logits.log_softmax(axis=class_axis)
+        picked = log_probs * target.to(dtype=log_probs.dtype)
+        if weight is not None:
+            picked = picked * Tensor._wrap(weight.reshape((-1,) + (1,) * (logits.ndim - class_axis - 1)))
+        return _reduce(-picked.sum(axis=class_axis), reduction)
+    _check_targets(target, logits.shape, "cross_entropy", ignore_index)
+    rows = logits.reshape(1, -1) if logits.ndim == 1 else logits  # (N, C, d1, ...) -> (N * d1 * ..., C)
+    if logits.ndim > 2:
+        rows = logits.transpose(0, *range(2, logits.ndim), 1).reshape(-1, num_classes)
+    loss = CrossEntropy.apply(rows, target.reshape(-1), weight=weight, ignore_index=ignore_index,
+                              label_smoothing=label_smoothing, reduction=reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
 
 
-def _check_targets(target, input_shape, op_name):
-    """Class-index targets must be integers of the input's shape without its class axis, in [0, C)."""
-    num_classes, expected = input_shape[-1], input_shape[:-1]
+def _class_weights(weight, num_classes, logits):
+    """Per-class weights as an array of the logits' dtype and device (None stays None), after a shape check."""
+    if weight is None:
+        return None
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if array.shape != (num_classes,):
+        raise ValueError(f"weight must have one entry per class, shape ({num_classes},), got {array.shape}")
+    return backend.to_device(array, logits.device).astype(logits.dtype, copy=False)
+
+
+def _check_targets(target, input_shape, op_name, ignore_index=None):
+    """Class-index targets: integers of the input's shape without its class axis (axis 1, or 0 for (C,)),
+    each in [0, C) or equal to ignore_index."""
+    class_axis = 0 if len(input_shape) == 1 else 1
+    num_classes, expected = input_shape[class_axis], input_shape[:class_axis] + input_shape[class_axis + 1:]
+    if target.dtype == np.bool_:  # NumPy would read a bool array as a mask, not as classes 0 and 1
+        raise TypeError(f"{op_name}: targets must be integer class indices (or float probabilities of the "
+                        f"logits' shape {input_shape}), got dtype bool: convert with target.to(dtype=td.int64)")
     if target.shape != expected:
         raise ValueError(f"{op_name}: target of shape {target.shape} does not fit input of shape "
                          f"{input_shape} (expected class indices of shape {expected})")
     if _is_float(target.dtype):
         raise TypeError(f"{op_name}: class-index targets must be integers, got dtype {target.dtype}")
     bad = (target.data < 0) | (target.data >= num_classes)
+    if ignore_index is not None:
+        bad &= target.data != ignore_index
     if bad.any():
         raise IndexError(f"{op_name}: target {target.data[bad].ravel()[0]} is out of range for {num_classes} "
                          f"classes (targets must be in [0, {num_classes - 1}])")
@@ -179,6 +236,9 @@ def _check_targets(target, input_shape, op_name):
 
 def _pick_targets(log_probs, target, op_name):
     """-log_probs at each row's target class, after checking the targets' shape and range."""
+    if log_probs.ndim > 2:
+        raise ValueError(f"{op_name} takes (N, C) or (C,) log-probabilities, got shape {log_probs.shape}; "
+                         "for (N, C, d1, ...) inputs use cross_entropy")
     _check_targets(target, log_probs.shape, op_name)
     if log_probs.ndim == 1:
         return -log_probs[target.data]
@@ -192,18 +252,81 @@ def nll_loss(log_probs, target, reduction="mean"):
     return _reduce(_pick_targets(log_probs, target, "nll_loss"), reduction)
 
 
+def _loss_target(input, target, name, warn=True):  # noqa: A002 - PyTorch's name
+    """target as a float Tensor (input's dtype if it was not); a shape unlike input's warns (broadcasts) or raises."""
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype, device=input.device)
+    if input.shape != target.shape:
+        if not warn:
+            raise ValueError(f"{name}: target shape {target.shape} differs from input shape {input.shape}; "
+                             "they must be the same")
+        warnings.warn(f"{name}: input shape {input.shape} and target shape {target.shape} differ and will "
+                      "broadcast, which is rarely intended", UserWarning, stacklevel=3)
+    return target if _is_float(target.dtype) else target.to(dtype=input.dtype)
+
+
+def _constant(weight, input):  # noqa: A002 - PyTorch's name
+    """An optional weight (Tensor, array or number) as an array of input's dtype and device; None stays None."""
+    if weight is None:
+        return None
+    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    return backend.to_device(array, input.device).astype(input.dtype, copy=False)
+
+
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
     """Mean squared error: mean((input - target)^2). Differing shapes broadcast with a warning."""
-    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
-    if input.shape != target.shape:
-        warnings.warn(
-            f"mse_loss: input shape {input.shape} and target shape {target.shape} differ and will "
-            "broadcast, which is rarely intended",
-            UserWarning,
-            stacklevel=2,
-        )
-    diff = input - target
+    diff = input - _loss_target(input, target, "mse_loss")
     return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
+    """Mean absolute error: mean(|input - target|), with gradient 0 where they are equal (as torch)."""
+    return _reduce((input - _loss_target(input, target, "l1_loss")).abs(), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002 - PyTorch's name
+    """Huber's loss of d = input - target: 0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    diff = input - _loss_target(input, target, "huber_loss")
+    return _reduce(Huber.apply(diff, delta=delta), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002 - PyTorch's name
+    """Smooth L1 of d = input - target: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (L1 at beta = 0)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    diff = input - _loss_target(input, target, "smooth_l1_loss")
+    return _reduce(diff.abs() if beta == 0 else Huber.apply(diff, delta=beta) * (1.0 / beta), reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002 - PyTorch's name
+    """-w (y log x + (1 - y) log(1 - x)) for probabilities x in [0, 1] (logs clamped at -100, as torch)."""
+    target = _loss_target(input, target, "binary_cross_entropy", warn=False)
+    return _reduce(BinaryCrossEntropy.apply(input, target, weight=_constant(weight, input)), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """BCE of sigmoid(input) in one stable op; pos_weight (broadcast along the last axis) scales the positives."""
+    target = _loss_target(input, target, "binary_cross_entropy_with_logits", warn=False)
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, weight=_constant(weight, input),
+                                              pos_weight=_constant(pos_weight, input))
+    return _reduce(loss, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor of shape (..., num_classes) with a 1 at each label; num_classes=-1 means max label + 1."""
+    labels = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer class indices, got dtype {labels.dtype}")
+    values = labels.data
+    if values.size and int(values.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(values.min())}")
+    if num_classes == -1:
+        num_classes = int(values.max()) + 1 if values.size else 0
+    if values.size and int(values.max()) >= num_classes:
+        raise ValueError(f"one_hot: class value {int(values.max())} is not smaller than num_classes={num_classes}")
+    xp = backend.get_array_module(values)
+    return Tensor._wrap((values[..., None] == xp.arange(num_classes)).astype(np.int64))
 
 
 # ---------------------------------------------------------------- the dropout family (docs/dropout.md)
@@ -299,7 +422,7 @@ def alpha_dropout(x, p=0.5, training=False, broadcast_dims=()):
     Dropped units take SELU's saturation value, then y = a * (.) + b. training defaults to False,
     as in PyTorch. `broadcast_dims` shares one mask value along those axes, as in `dropout`.
     """
-    p = _check_p(p)
+    p = check_p(p)
     mask_shape = _mask_shape(x.shape, broadcast_dims)
     if not training or p == 0.0:
         return x
@@ -314,9 +437,9 @@ def feature_alpha_dropout(x, p=0.5, training=False):
     return alpha_dropout(x, p, training, broadcast_dims=tuple(range(2, x.ndim)))
 
 
-def _check_gaussian_p(p):
+def check_gaussian_p(p):
     """p checked as for dropout, and below 1: the noise variance p / (1 - p) must be finite."""
-    p = _check_p(p)
+    p = check_p(p)
     if p == 1.0:
         raise ValueError("gaussian dropout: p=1 gives infinite noise variance p / (1 - p); use p < 1")
     return p
@@ -324,7 +447,7 @@ def _check_gaussian_p(p):
 
 def gaussian_dropout(x, p=0.5, training=True):
     """Multiply by noise e ~ N(1, p / (1 - p)): dropout's mean and variance, Gaussian (Keras's GaussianDropout)."""
-    p = _check_gaussian_p(p)
+    p = check_gaussian_p(p)
     if not training or p == 0.0:
         return x
     _start_random_op(x, "gaussian_dropout")
@@ -333,7 +456,7 @@ def gaussian_dropout(x, p=0.5, training=True):
     return GaussianDropout.apply(x, backend.to_device(noise, x.device))
 
 
-def _check_drop_path_mode(mode):
+def check_drop_path_mode(mode):
     """mode, if it is one of torchvision's: "row" (a mask value per sample) or "batch" (one for all)."""
     if mode not in ("row", "batch"):
         raise ValueError(f"drop_path mode has to be 'row' or 'batch', but got {mode!r}")
@@ -346,7 +469,7 @@ def drop_path(x, p=0.5, training=True, mode="row"):
     mode="row" draws one mask value per sample (axis 0), "batch" one for the whole batch.
     Use it on the branch: `x + drop_path(block(x), p, training)`.
     """
-    if _check_drop_path_mode(mode) == "row" and x.ndim == 0:
+    if check_drop_path_mode(mode) == "row" and x.ndim == 0:
         raise ValueError("drop_path with mode='row' needs a batch axis, got a 0-D input")
     first_shared = 1 if mode == "row" else 0
     return dropout(x, p, training, broadcast_dims=tuple(range(first_shared, x.ndim)))
@@ -357,9 +480,77 @@ def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
 
     The kept weights are scaled by 1/(1 - p), so with training=False this is plain `linear`.
     """
-    p = _check_p(p)
+    p = check_p(p)
     if not training or p == 0.0:
         return linear(x, weight, bias)
     mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
-    return DropConnectLinear.apply(x, weight, bias, mask, scale)
+    return DropConnectLinear.apply(x, weight, bias, mask, scale=scale)
+
+
+# ---------------------------------------------------------------- convolution, pooling and batch norm
+
+
+def _pair(value, name):
+    """An int or a pair of ints as a pair (h, w) of non-negative ints."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+                                 for v in pair):
+        raise ValueError(f"{name} must be a non-negative int or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _positive_pair(value, name):
+    pair = _pair(value, name)
+    if min(pair) < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return pair
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D cross-correlation of an (N, C, H, W) input with an (out, C, kh, kw) weight, as torch's conv2d.
+
+    stride, padding (zeros) and dilation are ints or (h, w) pairs. There is no `groups`: every output
+    channel sees every input channel.
+    """
+    return Conv2d.apply(x, weight, bias, stride=_positive_pair(stride, "stride"),
+                        padding=_pair(padding, "padding"), dilation=_positive_pair(dilation, "dilation"))
+
+
+def _pool_args(kernel_size, stride, padding):
+    kernel = _positive_pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _positive_pair(stride, "stride")
+    return {"kernel_size": kernel, "stride": stride, "padding": _pair(padding, "padding")}
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """The maximum of each window of an (N, C, H, W) input; stride defaults to kernel_size, padding is -inf."""
+    return MaxPool2d.apply(x, **_pool_args(kernel_size, stride, padding))
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """The mean of each window of an (N, C, H, W) input; zero padding counts in the divisor (torch's default)."""
+    return AvgPool2d.apply(x, **_pool_args(kernel_size, stride, padding))
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Global average pooling: the mean of each channel of an (N, C, H, W) input, shape (N, C, 1, 1).
+
+    Only output_size 1 (or (1, 1)) is supported.
+    """
+    if output_size not in (1, (1, 1), [1, 1]):
+        raise ValueError(f"adaptive_avg_pool2d supports only output_size=1 (global average pooling), "
+                         f"got {output_size!r}; use avg_pool2d for other sizes")
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d expects an (N, C, H, W) input, got shape {x.shape}")
+    return x.mean(axis=(2, 3), keepdims=True)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalise each channel (axis 1) of x, as torch.nn.functional.batch_norm.
+
+    training=True uses this batch's mean and biased variance and updates running_mean/running_var
+    (Tensors, or None) in place with `momentum`; training=False uses the running statistics.
+    """
+    return BatchNorm.apply(x, weight, bias, running_mean, running_var, use_batch_stats=training,
+                           momentum=momentum, eps=eps)

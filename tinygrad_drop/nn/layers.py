@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Dropout, Flatten and the Sequential container."""
+"""Layers: Linear, ReLU, Dropout, Flatten and the containers (the other activations are in activation.py)."""
 
 import math
 from collections import OrderedDict
@@ -6,6 +6,7 @@ from collections import OrderedDict
 from .. import random as _random
 from ..tensor import default_float
 from . import functional as F
+from .activation import Sigmoid, Tanh  # noqa: F401 - importable from here as before
 from .module import Module, Parameter
 
 
@@ -34,20 +35,13 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """max(x, 0) elementwise."""
+    """max(x, 0) elementwise. (`inplace` is accepted for ported code and ignored: the result is new.)"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
 
     def forward(self, x):
         return F.relu(x)
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return x.tanh()
-
-
-class Sigmoid(Module):
-    def forward(self, x):
-        return x.sigmoid()
 
 
 class Identity(Module):
@@ -61,17 +55,17 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Merges the axes from start_dim on (keeps the batch axis by default)."""
+    """Merges the axes start_dim..end_dim into one (keeps the batch axis by default)."""
 
-    def __init__(self, start_dim=1):
+    def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return x.flatten(self.start_dim)
+        return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
-        return f"start_dim={self.start_dim}"
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Dropout(Module):
@@ -79,7 +73,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        self.p = F._check_p(p)
+        self.p = F.check_p(p)
 
     def forward(self, x):
         return F.dropout(x, self.p, training=self.training)
@@ -106,10 +100,11 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
+        """The module at `index`; a slice is a Sequential that keeps the layers' names, so its state_dict
+        keys are the whole model's (as torch's)."""
         if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self):
         return len(self._modules)

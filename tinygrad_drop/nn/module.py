@@ -185,6 +185,16 @@ class Module:
             else:
                 p.grad = backend.get_array_module(p.data).zeros_like(p.data)
 
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter (False freezes the module); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def num_parameters(self, only_trainable=False):
+        """The number of parameter elements (each shared parameter once); only those that require grad if asked."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not only_trainable)
+
     # ------------------------------------------------------------ state
 
     def _named_state(self):
@@ -229,6 +239,7 @@ class Module:
                 param = own[name]
                 array = value.data if isinstance(value, Tensor) else np.asarray(value)
                 param.data[...] = backend.to_device(array, param.device).astype(param.dtype, copy=False)
+                param._version += 1  # an in-place write, seen by backward's version check
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, device=None, dtype=None):

@@ -2,8 +2,11 @@
 shape with `unbroadcast`.
 """
 
+import numpy as np
+
 from ..autograd import Function, unbroadcast
 from ..backend import get_array_module
+from .activations import stable_sigmoid
 
 # ---------------------------------------------------------------- binary
 
@@ -19,7 +22,9 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        return unbroadcast(grad, a_shape), unbroadcast(grad, b_shape)
+        grad_a = unbroadcast(grad, a_shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad, b_shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
@@ -33,8 +38,9 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
+        grad_a = unbroadcast(grad, a_shape) if ctx.needs_input_grad[0] else None
         grad_b = -unbroadcast(grad, b_shape) if ctx.needs_input_grad[1] else None
-        return unbroadcast(grad, a_shape), grad_b
+        return grad_a, grad_b
 
 
 class Mul(Function):
@@ -151,9 +157,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = get_array_module(x)
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        y = stable_sigmoid(x)
         ctx.save_for_backward(y)
         return y
 
@@ -189,3 +193,165 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.astype(ctx.dtype)
+
+
+# ---------------------------------------------------------------- more of torch's elementwise ops
+
+
+class Abs(Function):
+    """y = |x|;  dL/dx = sign(x) dL/dy (0 at x = 0, as torch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x)
+        return xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * get_array_module(x).sign(x),)
+
+
+class Clamp(Function):
+    """y = min(max(x, low), high) (either bound may be None);  dL/dx = dL/dy where low <= x <= high, else 0.
+
+    The bounds are inclusive, as torch's, so x exactly at a bound keeps its gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, x, low=None, high=None):
+        xp = get_array_module(x)
+        inside = xp.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.save_for_backward(inside)
+        return xp.clip(x, low, high).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return (grad * inside,)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  dL/da = dL/dy where a > b, dL/dy / 2 where a == b, else 0 (b likewise)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return get_array_module(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_between(grad, a > b, a == b, a.shape, b.shape, ctx.needs_input_grad)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;  dL/da = dL/dy where a < b, dL/dy / 2 where a == b, else 0 (b likewise)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return get_array_module(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _split_between(grad, a < b, a == b, a.shape, b.shape, ctx.needs_input_grad)
+
+
+def _split_between(grad, a_wins, tie, a_shape, b_shape, needs_input_grad):
+    """Maximum's and Minimum's gradients: all of dL/dy to the winner, half to each on a tie (as torch)."""
+    xp = get_array_module(grad)
+    half = grad * grad.dtype.type(0.5)
+    grad_a = unbroadcast(xp.where(a_wins, grad, xp.where(tie, half, 0)), a_shape) if needs_input_grad[0] else None
+    b_wins = ~(a_wins | tie)
+    grad_b = unbroadcast(xp.where(b_wins, grad, xp.where(tie, half, 0)), b_shape) if needs_input_grad[1] else None
+    return grad_a, grad_b
+
+
+class PowTensor(Function):
+    """y = a^b elementwise, both tensors;  dL/da = b a^(b-1) dL/dy,  dL/db = y ln(a) dL/dy.
+
+    As torch: dL/da is 0 where b = 0, and dL/db is 0 where a = 0 and b >= 0 (a^b is 0 or 1 there).
+    A Python number as base (`2 ** x`) arrives here as a 0-d array.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a**b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.saved_tensors
+        xp = get_array_module(grad)
+        grad_a = grad_b = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0^-1 and ln(0) where masked out (CuPy never warns)
+            if ctx.needs_input_grad[0]:
+                grad_a = unbroadcast(xp.where(b == 0, 0, grad * b * a ** (b - 1)), a.shape)
+            if ctx.needs_input_grad[1]:
+                grad_b = unbroadcast(xp.where((a == 0) & (b >= 0), 0, grad * y * xp.log(a)), b.shape)
+        return grad_a, grad_b
+
+
+class Log1p(Function):
+    """y = ln(1 + x), accurate for small x;  dL/dx = dL/dy / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad / (1 + x),)
+
+
+class Expm1(Function):
+    """y = e^x - 1, accurate for small x;  dL/dx = (y + 1) dL/dy (saves the output)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = get_array_module(x).expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return (grad * (y + 1),)
+
+
+class Sin(Function):
+    """y = sin x;  dL/dx = cos(x) dL/dy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (grad * get_array_module(x).cos(x),)
+
+
+class Cos(Function):
+    """y = cos x;  dL/dx = -sin(x) dL/dy."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return get_array_module(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return (-grad * get_array_module(x).sin(x),)

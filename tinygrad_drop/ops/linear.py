@@ -1,6 +1,7 @@
 """Linear: the affine map of a fully connected layer, as one op with one backward."""
 
 from ..autograd import Function
+from .softmax import check_floating
 
 
 class Linear(Function):
@@ -17,6 +18,7 @@ class Linear(Function):
                 f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
                 f"(expected input shape (..., {weight.shape[-1]}) and a 2-D weight (out, in))"
             )
+        check_floating(x, "linear")
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
         ctx.save_for_backward(x, weight)

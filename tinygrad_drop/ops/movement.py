@@ -1,6 +1,8 @@
 """Movement ops: they rearrange elements without changing them, so backward rearranges the gradient."""
 
-from ..autograd import Function
+from numbers import Integral
+
+from ..autograd import Function, unbroadcast
 from ..backend import device_of, get_array_module, scatter_add, to_device
 
 
@@ -68,3 +70,25 @@ class ToDevice(Function):
     @staticmethod
     def backward(ctx, grad):
         return to_device(grad, ctx.device)
+
+
+class Expand(Function):
+    """y = x repeated along size-1 axes and new leading axes (torch.expand);  dL/dx = dL/dy summed back.
+
+    In the target shape, -1 keeps an existing axis's size.
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        extra = len(shape) - x.ndim
+        target = tuple(x.shape[i - extra] if size == -1 and i >= extra else size for i, size in enumerate(shape))
+        fits = extra >= 0 and all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 0 for s in target)
+        if not fits or any(old not in (1, new) for old, new in zip(x.shape, target[extra:], strict=True)):
+            raise ValueError(f"expand: cannot expand shape {x.shape} to {tuple(shape)} (only size-1 axes and new "
+                             "leading axes can grow; -1 keeps an existing size)")
+        return get_array_module(x).broadcast_to(x, target).copy()  # a copy: a broadcast view is read-only
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (unbroadcast(grad, ctx.shape),)

@@ -59,21 +59,47 @@ class Mean(Function):
         return xp.broadcast_to(grad, ctx.shape).copy()
 
 
+def _extremum_forward(ctx, x, reduce, axis, keepdims, name):
+    """Max's and Min's forward: `reduce` is x.max or x.min; keeps x and the keepdims result for backward."""
+    if x.size == 0:
+        raise ValueError(f"{name} of an empty tensor of shape {x.shape} is undefined")
+    ctx.axes, ctx.keepdims = _normalize_axis(axis, x.ndim), keepdims
+    out = reduce(axis=ctx.axes, keepdims=True)
+    ctx.save_for_backward(x, out)
+    return out if keepdims else out.reshape([s for i, s in enumerate(x.shape) if i not in ctx.axes])
+
+
+def _share_among_ties(ctx, grad):
+    """Max's and Min's backward: dL/dy / k at each of the k elements equal to the result, 0 elsewhere."""
+    x, out = ctx.saved_tensors
+    is_extreme = x == out
+    count = is_extreme.sum(axis=ctx.axes, keepdims=True)
+    return is_extreme * (_restore_axes(grad, ctx.axes, ctx.keepdims) / count).astype(x.dtype, copy=False)
+
+
 class Max(Function):
     """y = max of x over axes;  dL/dx = dL/dy / k at the k tied maxima, 0 elsewhere (torch.amax)."""
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if x.size == 0:
-            raise ValueError(f"max of an empty tensor of shape {x.shape} is undefined")
-        ctx.axes, ctx.keepdims = _normalize_axis(axis, x.ndim), keepdims
-        out = x.max(axis=ctx.axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        return out if keepdims else out.reshape([s for i, s in enumerate(x.shape) if i not in ctx.axes])
+        return _extremum_forward(ctx, x, x.max, axis, keepdims, "max")
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        is_max = x == out
-        count = is_max.sum(axis=ctx.axes, keepdims=True)
-        return is_max * (_restore_axes(grad, ctx.axes, ctx.keepdims) / count).astype(x.dtype, copy=False)
+        return (_share_among_ties(ctx, grad),)
+
+
+class Min(Function):
+    """y = min of x over axes;  dL/dx = dL/dy / k at the k tied minima, 0 elsewhere (torch.amin).
+
+    Its own reduction rather than -max(-x): negation wraps on integers (-(-128) is -128 in int8,
+    uint8 has no negatives) and is undefined on bools.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        return _extremum_forward(ctx, x, x.min, axis, keepdims, "min")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (_share_among_ties(ctx, grad),)
