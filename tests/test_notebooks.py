@@ -1,6 +1,7 @@
 """The exercise notebooks cannot rot: each notebooks/*.py (jupytext percent format, plain Python)
-runs as a script, and every expected output its markdown shows (a ```text block) appears in what
-it prints, in order. Needs only NumPy: Jupyter and jupytext are for reading them, not for this test.
+runs as a script in its own folder (as Jupyter runs it), and every expected output that its
+markdown shows (a ```text block) appears in what it prints, in order. Needs only NumPy and pytest:
+Jupyter and jupytext are for reading the notebooks, not for this test.
 """
 
 import os
@@ -49,10 +50,10 @@ def test_notebook_has_a_task_a_hidden_solution_and_an_expected_output(notebook):
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_prints_what_it_promises(notebook, tmp_path):
+def test_notebook_runs_and_prints_what_it_promises(notebook):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, str(notebook)], cwd=tmp_path, env=env, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, str(notebook)], cwd=notebook.parent, env=env, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, f"{notebook.name} failed:\n{run.stderr}"
     printed = [line.rstrip() for line in run.stdout.splitlines()]
