@@ -1,4 +1,11 @@
-"""Tests for the framework's generator: Philox4x64-10, the stream layout, the fast paths and the state."""
+"""Tests for the framework's generator: Philox4x64-10, the 16-bit mask layout, the fast paths, the state,
+thread safety, and record/replay of draws as places in the stream."""
+
+import ctypes
+import math
+import shutil
+import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -7,6 +14,7 @@ import tinygrad_drop as td
 import tinygrad_drop.nn.functional as F
 from tinygrad_drop import backend
 from tinygrad_drop import random as R
+from tinygrad_drop.ops.dropout import masked_scale_at
 
 SEEDS = [0, 1, 12345, td.random.DEFAULT_SEED, 2**64 + 7, 2**128 - 1]
 OFFSETS = [0, 1, 5, 2**32 + 3, 2**64 - 4]  # the last reaches the final block, 2**64 - 1
@@ -15,8 +23,15 @@ OFFSETS = [0, 1, 5, 2**32 + 3, 2**64 - 4]  # the last reaches the final block, 2
 def _reference_mask(seed, offset, shape, p):
     """A dropout mask rebuilt from (seed, offset) with NumPy alone, as docs/gpu.md describes."""
     n = int(np.prod(shape))
-    words = np.random.Philox(key=seed, counter=(offset - 1) % 2**256).random_raw((n + 1) // 2)
-    return (words.view(np.uint32)[:n] >= round(p * 2**32)).reshape(shape)
+    words = np.random.Philox(key=seed, counter=(offset - 1) % 2**256).random_raw(-(-n // 4))
+    return (words.view(np.uint16)[:n] >= round(p * 2**16)).reshape(shape)  # little-endian: low bits first
+
+
+def _reference_u16(seed, offset, n):
+    """The 16-bit values of a mask by the array implementation: value j is bits 16 (j % 4).. of word j // 4."""
+    words = R.stream_words(seed, offset, -(-n // 4))
+    shifts = np.array([0, 16, 32, 48], dtype=np.uint64)
+    return ((words[:, None] >> shifts) & np.uint64(0xFFFF)).reshape(-1)[:n].astype(np.uint16)
 
 
 # ---------------------------------------------------------------- Philox4x64-10, the array implementation
@@ -43,12 +58,12 @@ def test_numpy_philox_fast_path_is_bit_identical_to_the_array_implementation(see
     np.testing.assert_array_equal(fast, R.stream_words(seed, offset, n_words))
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 8, 9, 1000])
-def test_u32_values_are_the_low_then_high_halves_of_each_word(n, device):
-    xp = backend.array_module_for(device)
-    words = R.stream_words(42, 3, (n + 1) // 2)
-    halves = np.stack([words & np.uint64(0xFFFFFFFF), words >> np.uint64(32)], axis=1).reshape(-1)[:n]
-    np.testing.assert_array_equal(backend.to_numpy(R.stream_u32(42, 3, n, xp)), halves.astype(np.uint32))
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("offset", OFFSETS[:-1])
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 1000])
+def test_numpy_fast_path_mask_values_are_the_array_implementations_16_bit_values(seed, offset, n):
+    words = R._numpy_philox(seed, offset).random_raw(-(-n // 4))
+    np.testing.assert_array_equal(R.words_to_u16(words, n), _reference_u16(seed, offset, n))
 
 
 def test_seeds_and_blocks_give_different_bits():
@@ -80,29 +95,99 @@ def test_transposed_input_takes_its_mask_in_the_order_of_its_own_shape(device):
     np.testing.assert_array_equal(y.numpy() != 0, _reference_mask(9, 0, (10, 6), 0.5))
 
 
-def test_mask_draw_kernel_array_code_and_numpy_agree(device):
-    xp = backend.array_module_for(device)
-    draw = R.MaskDraw(seed=77, offset=11, shape=(33, 17), p=0.3)
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+def test_recompute_kernel_keep_mask_and_numpy_agree(p, device):
+    draw = R.Draw("keep_mask", (33, 17), seed=77, offset=11)
+    expected = _reference_mask(77, 11, (33, 17), p)
+    np.testing.assert_array_equal(backend.to_numpy(R.keep_mask_at(draw, p, device)), expected)
     x = td.ones(33, 17, device=device).data
-    y, keep = draw.apply(x, np.float32(1 / 0.7), return_keep=True)  # one CUDA kernel on CuPy
-    expected = _reference_mask(77, 11, (33, 17), 0.3)
-    np.testing.assert_array_equal(backend.to_numpy(keep), expected)
-    np.testing.assert_array_equal(backend.to_numpy(draw.keep(xp)), expected)  # the array code on CuPy
+    y = masked_scale_at(x, draw, p, 1 / 0.7)  # one fused CUDA kernel on CuPy
     np.testing.assert_array_equal(backend.to_numpy(y), expected * np.float32(1 / 0.7))
 
 
-def test_keep_mask_applies_the_threshold_rule():
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.5, 1 / 3, 0.9])
+def test_keep_mask_applies_the_16_bit_threshold_rule(p):
     td.manual_seed(3)
-    mask = R.keep_mask((50,), 0.25)
-    np.testing.assert_array_equal(mask, R.stream_u32(3, 0, 50) >= 2**30)
-    assert not R.keep_mask((10,), 1.0).any() and R.keep_mask((10,), 0.0).all()
+    mask = R.keep_mask((50,), p)
+    np.testing.assert_array_equal(mask, _reference_u16(3, 0, 50) >= round(p * 2**16))
 
 
-@pytest.mark.parametrize(("size", "blocks"), [(1, 1), (8, 1), (9, 2), (800, 100), (0, 0)])
-def test_a_mask_takes_ceil_n_over_8_blocks(size, blocks):
+@pytest.mark.parametrize(("p", "threshold"), [(1.0, 2**16), (1 - 2**-18, 2**16), (2**-18, 0), (0.2, 13107)])
+def test_p_is_resolved_to_one_in_65536(p, threshold):
+    assert R.mask_threshold(p) == threshold
+    mask = R.keep_mask((4096,), p)
+    if threshold == 2**16:  # no 16-bit value reaches 2**16: nothing is kept
+        assert not mask.any()
+    if threshold == 0:  # every value is >= 0: everything is kept
+        assert mask.all()
+
+
+@pytest.mark.parametrize("p", [0.1, 0.2, 0.5, 0.9])
+def test_keep_fraction_matches_the_exact_keep_probability(p):
+    n = 2**22
+    keep_probability = 1 - round(p * 2**16) / 2**16  # exact: e.g. p = 0.2 keeps 0.8000030517578125
+    kept = R.keep_mask((n,), p).mean()
+    assert abs(kept - keep_probability) <= 5 * math.sqrt(keep_probability * (1 - keep_probability) / n)
+
+
+def test_the_16_bit_values_are_uniform():
+    values = R.words_to_u16(R._numpy_philox(1, 0).random_raw(2**18), 2**20)
+    counts = np.bincount(values >> 10, minlength=64)  # 64 bins of the top six bits, 2**14 expected in each
+    chi2 = ((counts - 2**14) ** 2 / 2**14).sum()
+    assert chi2 < 63 + 5 * math.sqrt(2 * 63)  # 63 degrees of freedom: mean 63, sd sqrt(126)
+    bits = np.unpackbits(values.view(np.uint8)).reshape(-1, 16).mean(axis=0)  # each bit is 1 half the time
+    assert np.all(np.abs(bits - 0.5) <= 5 * math.sqrt(0.25 / 2**20))
+
+
+@pytest.mark.parametrize(("size", "blocks"), [(1, 1), (16, 1), (17, 2), (800, 50), (0, 0)])
+def test_a_mask_takes_ceil_n_over_16_blocks(size, blocks):
     td.manual_seed(0)
     R.keep_mask((size,), 0.5)
     assert td.random.default_generator.offset == blocks
+
+
+# ---------------------------------------------------------------- the CUDA source, compiled for the host
+
+
+def _host_philox(tmp_path):
+    """random.PHILOX_CUDA compiled with the host's C compiler: (block's 16-bit values, block's keep bits)."""
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        pytest.skip("needs a C compiler")
+    source = tmp_path / "philox.c"
+    source.write_text(
+        "#define __device__ static\n"  # the CUDA-only parts: a qualifier and the high word of a 64x64 product
+        "static unsigned long long __umul64hi(unsigned long long a, unsigned long long b)"
+        " { return (unsigned long long)(((unsigned __int128)a * b) >> 64); }\n"
+        + R.PHILOX_CUDA
+        + "void host_block(unsigned long long k0, unsigned long long k1, unsigned long long block,"
+        " unsigned long long *out) { philox4x64_block(k0, k1, block, out); }\n"
+        "unsigned int host_keep_bits(unsigned long long k0, unsigned long long k1, unsigned long long block,"
+        " unsigned int threshold) { return keep_bits16(k0, k1, block, threshold); }\n"
+    )
+    library = tmp_path / "philox.so"
+    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    lib = ctypes.CDLL(str(library))
+    lib.host_block.argtypes = [ctypes.c_uint64] * 3 + [ctypes.POINTER(ctypes.c_uint64)]
+    lib.host_keep_bits.argtypes, lib.host_keep_bits.restype = [ctypes.c_uint64] * 3 + [ctypes.c_uint32], ctypes.c_uint32
+    return lib
+
+
+@pytest.mark.parametrize(("seed", "offset"), [(0, 0), (7, 3), (2**64 + 5, 2**40), (2**128 - 1, 2**64 - 4)])
+def test_the_cuda_source_gives_the_array_codes_blocks_and_numpys_masks(seed, offset, tmp_path):
+    lib, (k0, k1), blocks = _host_philox(tmp_path), R.seed_to_key(seed), 4
+    words = (ctypes.c_uint64 * 4)()
+    host_words = []
+    for b in range(blocks):
+        lib.host_block(k0, k1, offset + b, words)
+        host_words += list(words)
+    np.testing.assert_array_equal(np.array(host_words, dtype=np.uint64), R.stream_words(seed, offset, 4 * blocks))
+    n = 16 * blocks
+    for p in (0.0, 0.2, 0.5, 1 / 3, 0.999, 1.0):  # thresholds 0 to 2**16
+        bits = [lib.host_keep_bits(k0, k1, offset + b, R.mask_threshold(p)) for b in range(blocks)]
+        host_mask = np.array([(bits[j // 16] >> (j % 16)) & 1 for j in range(n)], dtype=bool)
+        np.testing.assert_array_equal(host_mask, _reference_mask(seed, offset, (n,), p))
+        np.testing.assert_array_equal(host_mask, _reference_u16(seed, offset, n) >= R.mask_threshold(p))
 
 
 # ---------------------------------------------------------------- uniform and normal
@@ -111,7 +196,7 @@ def test_a_mask_takes_ceil_n_over_8_blocks(size, blocks):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_uniform_and_normal_are_numpy_samplers_started_at_the_offset(dtype):
     td.manual_seed(5)
-    R.keep_mask((20,), 0.5)  # 20 values take 3 blocks
+    R.keep_mask((40,), 0.5)  # 40 values take 3 blocks
     u = R.uniform((3, 4), dtype=dtype)
     after_uniform = td.random.default_generator.offset
     z = R.normal((5,), dtype=dtype)
@@ -137,7 +222,7 @@ def test_state_is_seed_and_offset_and_round_trips():
     td.manual_seed(11)
     F.dropout(td.ones(100), p=0.5)
     state = td.random.default_generator.get_state()
-    assert state == {"seed": 11, "offset": 13}
+    assert state == {"seed": 11, "offset": 7}
     first = F.dropout(td.ones(100), p=0.5).numpy()
     td.random.default_generator.set_state(state)
     np.testing.assert_array_equal(F.dropout(td.ones(100), p=0.5).numpy(), first)
@@ -159,9 +244,9 @@ def test_bad_seeds_are_value_errors(seed):
 def test_a_used_up_stream_says_to_reseed():
     gen = R.Generator(3)
     gen.set_state({"seed": 3, "offset": 2**64 - 1})
-    R.keep_mask((8,), 0.5, generator=gen)  # the very last block
+    R.keep_mask((16,), 0.5, generator=gen)  # the very last block
     with pytest.raises(OverflowError, match="manual_seed"):
-        R.keep_mask((8,), 0.5, generator=gen)
+        R.keep_mask((16,), 0.5, generator=gen)
 
 
 def test_separate_generators_do_not_touch_the_default_one():
@@ -174,15 +259,80 @@ def test_separate_generators_do_not_touch_the_default_one():
 # ---------------------------------------------------------------- record and replay
 
 
-def test_recorded_masks_are_arrays_and_replay_returns_them_without_drawing(device):
+def test_draws_are_recorded_as_places_in_the_stream_and_replayed_from_them(device):
     x = td.ones(4, 6, device=device)
+    td.manual_seed(12)
+    td.randn(3)
     with R.record_draws() as draws:
         y = F.dropout(x, p=0.5)
-    (kind, mask), = draws
-    assert kind == "keep_mask" and isinstance(mask, np.ndarray) and mask.dtype == bool
-    edited = [(kind, ~mask)]  # a recorded mask may be edited before it is replayed
+        noise = td.randn(5)
+    assert draws == [R.Draw("keep_mask", (4, 6), 12, 1), R.Draw("normal", (5,), 12, 3)]  # no arrays
     before = td.random.default_generator.get_state()
-    with R.replay_draws(edited):
-        replayed = F.dropout(x, p=0.5)
-    assert td.random.default_generator.get_state() == before
-    np.testing.assert_array_equal(replayed.numpy() != 0, ~(y.numpy() != 0))
+    with R.replay_draws(draws):
+        replayed, replayed_noise = F.dropout(x, p=0.5), td.randn(5)
+    assert td.random.default_generator.get_state() == before  # the generator did not move
+    assert replayed.numpy().tobytes() == y.numpy().tobytes()
+    assert replayed_noise.numpy().tobytes() == noise.numpy().tobytes()
+
+
+def test_replay_uses_the_recorded_place_not_the_generator_given():
+    with R.record_draws() as draws:
+        first = R.keep_mask((40,), 0.5, generator=R.Generator(5))
+    with R.replay_draws(draws):
+        np.testing.assert_array_equal(R.keep_mask((40,), 0.5), first)
+
+
+@pytest.mark.parametrize(("replayed", "message"), [
+    (lambda: R.keep_mask((3, 5), 0.5), "keep_mask of shape \\(3, 5\\).*keep_mask of shape \\(5, 3\\)"),
+    (lambda: R.normal((5, 3)), "normal of shape \\(5, 3\\).*keep_mask of shape \\(5, 3\\)"),
+])
+def test_a_replay_asking_for_another_kind_or_shape_is_a_mismatch(replayed, message):
+    with R.record_draws() as draws:
+        R.keep_mask((5, 3), 0.5)
+    with pytest.raises(R.ReplayMismatchError, match=message), R.replay_draws(draws):
+        replayed()
+
+
+def test_a_replay_with_more_or_fewer_draws_is_a_mismatch():
+    with R.record_draws() as draws:
+        R.uniform((2,))
+    with pytest.raises(R.ReplayMismatchError, match="was not recorded"), R.replay_draws(draws):
+        R.uniform((2,))
+        R.uniform((2,))
+    with pytest.raises(R.ReplayMismatchError, match="made 0 random draws, but 1 were recorded"), R.replay_draws(draws):
+        pass
+
+
+# ---------------------------------------------------------------- threads
+
+
+def test_draws_from_four_threads_are_all_distinct():
+    per_thread, results = 5000, [[] for _ in range(4)]
+
+    def draw(out):
+        for _ in range(per_thread):
+            out.append(td.randn(16).numpy().tobytes())
+
+    threads = [threading.Thread(target=draw, args=(out,)) for out in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    draws = [d for out in results for d in out]
+    assert len(draws) == 4 * per_thread and len(set(draws)) == len(draws)
+
+
+def test_masks_from_four_threads_take_disjoint_blocks():
+    gen, results = R.Generator(2), [[] for _ in range(4)]
+
+    def draw(out):
+        for _ in range(2000):
+            out.append(R.next_mask_draw((16,), gen).offset)  # 16 values: one block each
+
+    threads = [threading.Thread(target=draw, args=(out,)) for out in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    offsets = sorted(o for out in results for o in out)
+    assert offsets == list(range(8000)) and gen.offset == 8000

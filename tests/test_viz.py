@@ -86,7 +86,7 @@ def test_a_recomputed_dropout_mask_saves_no_bytes():
     x = td.randn(4, 8, requires_grad=True)
     y = F.dropout(x, 0.5, mask_storage="recompute")
     labels = _labels(td.viz.to_dot(y))
-    assert next(lines for lines in labels.values() if lines[0] == "Dropout")[2] == "saved 0 B: MaskDraw"
+    assert next(lines for lines in labels.values() if lines[0] == "DropoutRecompute")[2] == "saved 0 B: Draw"
 
 
 def test_retain_grad_shows_an_intermediate_gradient_norm():

@@ -1,4 +1,4 @@
-"""The framework's random number generator: one Philox4x64-10 stream, the same on CPU and GPU.
+"""The framework's random bits: one Philox4x64-10 stream, the same on CPU and GPU.
 
 The generator's whole state is (seed, offset), and every random bit is a pure function of it:
 
@@ -7,20 +7,24 @@ The generator's whole state is (seed, offset), and every random bit is a pure fu
     offset   = the index of the next unused block
 
 Every draw takes whole blocks starting at `offset` and moves `offset` past them, so draws never
-share a block. A dropout mask of n elements takes ceil(n / 8) blocks: 32-bit value j is the low
-(j even) or high (j odd) half of word j // 2, where word w is word w % 4 of block offset + w // 4,
-and element j (in C order) is kept when that value >= round(p * 2**32). uniform and normal run
-NumPy's Generator on a Philox bit generator that starts at block `offset`, and move `offset` past
-the last block it used.
+share a block. A dropout keep-mask of n elements takes ceil(n / 16) blocks and gives each element
+16 bits: word w is word w % 4 of block offset + w // 4, and the 16-bit value u_j of element j
+(in C order) is bits 16 (j % 4) to 16 (j % 4) + 15 of word j // 4. Element j is kept when
+u_j >= round(p * 2**16), so p is resolved to 1/65536 and P(keep) = 1 - round(p * 2**16) / 2**16
+exactly; p = 1 keeps nothing. uniform and normal run NumPy's Generator on a Philox bit generator
+that starts at block `offset`, and move `offset` past the last block it used.
 
 Philox is written once below in uint64 array operations that run unchanged on NumPy and CuPy
-(`philox4x64`). The fast paths, NumPy's own `np.random.Philox` on the CPU and a CUDA kernel in
-`backend.py` on the GPU, are tested to give the same bits, so the same seed gives the same mask on
-both devices. docs/gpu.md rebuilds a mask from (seed, offset) with NumPy alone.
+(`philox4x64`): that is the reference. The fast paths, NumPy's own `np.random.Philox` on the CPU
+and the CUDA source `PHILOX_CUDA` on the GPU (one thread per block: 16 mask elements), are tested
+to give the same bits, so the same seed gives the same mask on both devices. docs/gpu.md rebuilds
+a mask from (seed, offset) with NumPy alone.
 
-Draws go through `_draw`, which lets a caller record the draws of a computation and replay them
-later (`record_draws` / `replay_draws`): this is how `gradcheck` holds dropout masks fixed
-across its many evaluations of one function.
+The generator is thread-safe: reserving blocks and moving the offset happen under a lock. Every
+draw is noted as its place in the stream, a `Draw(kind, shape, seed, offset)`. `record_draws`
+collects those places; `replay_draws` answers each draw from a generator put back at its recorded
+place, so it gives the same bits again. This is how `gradcheck` holds dropout masks fixed across
+its many evaluations of one function, with no copy of any array.
 """
 
 import contextlib
@@ -35,6 +39,8 @@ from . import backend
 DEFAULT_SEED = 67280421310721  # PyTorch's default seed: runs are reproducible even without manual_seed
 MAX_SEED = 2**128  # the seed is Philox's 128-bit key
 MAX_BLOCKS = 2**64  # block counters stay below 2**64, so only the counter's low word varies
+MASK_BITS = 16  # random bits per mask element: p is resolved to 2**-16
+MASK_VALUES_PER_BLOCK = 256 // MASK_BITS
 
 # Philox4x64 constants (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", 2011)
 PHILOX_M0, PHILOX_M1 = 0xD2E7470EE14C6C93, 0xCA5A826395121157  # round multipliers
@@ -95,19 +101,22 @@ def stream_words(seed, offset, n_words, xp=np):
     return xp.stack(words, axis=1).reshape(-1)[:n_words]
 
 
-def stream_u32(seed, offset, n, xp=np):
-    """n 32-bit values from block `offset` on: value j is the low (j even) or high half of word j // 2.
+def words_to_u16(words, n):
+    """The first n 16-bit values of 64-bit words: value j is bits 16 (j % 4) to 16 (j % 4) + 15 of word j // 4."""
+    return words.astype("<u8", copy=False).view("<u2")[:n]  # little-endian bytes: the low bits come first
 
-    On NumPy this is the fast path np.random.Philox, whose first output is the block after its
-    `counter` argument (tests prove it bit-identical to `stream_words`); on CuPy, the array code.
-    """
-    n_words = (n + 1) // 2
-    if xp is np:
-        words = _numpy_philox(seed, offset).random_raw(n_words)
-    else:
-        words = stream_words(seed, offset, n_words, xp)
-    return words.view(np.uint32)[:n]  # little-endian: the low half of each word comes first
 
+def mask_blocks(size):
+    """Blocks a keep-mask of `size` elements takes: 16 bits each, sixteen per block."""
+    return -(-size // MASK_VALUES_PER_BLOCK)
+
+
+def mask_threshold(p):
+    """The 16-bit threshold round(p * 2**16): an element is kept when its value is at least this."""
+    return round(p * 2**MASK_BITS)
+
+
+# ---------------------------------------------------------------- the fast paths: NumPy's Philox and CUDA
 
 _philox_cache = threading.local()  # .bits: one np.random.Philox per thread, re-pointed for each draw
 
@@ -115,13 +124,14 @@ _philox_cache = threading.local()  # .bits: one np.random.Philox per thread, re-
 def _numpy_philox(seed, offset):
     """NumPy's Philox positioned so that its next output is block `offset` of `seed`'s stream.
 
-    Setting the state of a cached bit generator costs about 1 us; building a new one about 15 us,
-    which would dominate a small dropout layer.
+    NumPy's Philox increments its counter before each block, so it starts from offset - 1. Setting
+    the state of a cached bit generator costs about 1 us; building a new one about 15 us, which
+    would dominate a small dropout layer.
     """
     bits = getattr(_philox_cache, "bits", None)
     if bits is None:
         bits = _philox_cache.bits = np.random.Philox(0)
-    counter = (offset - 1) % 2**256  # NumPy's Philox increments its counter before each block
+    counter = (offset - 1) % 2**256
     bits.state = {
         "bit_generator": "Philox",
         "state": {
@@ -136,42 +146,62 @@ def _numpy_philox(seed, offset):
     return bits
 
 
-def mask_blocks(size):
-    """Blocks a mask of `size` elements takes: one 32-bit value each, eight per block."""
-    return -(-size // 8)
+# Philox4x64-10 in CUDA C, the same maths as `philox4x64`. One thread computes one block and gives
+# the keep bits of its sixteen elements. Only __device__ and __umul64hi (the high word of a 64x64-bit
+# product) are CUDA: the tests compile this source with the host's C compiler and compare it with
+# the array implementation and NumPy's Philox. ops/dropout.py's fused kernel uses it too.
+PHILOX_CUDA = r"""
+/* The four 64-bit words of block `counter` of the stream with key (k0, k1). */
+__device__ void philox4x64_block(unsigned long long k0, unsigned long long k1, unsigned long long counter,
+                                 unsigned long long out[4]) {
+    unsigned long long x0 = counter, x1 = 0, x2 = 0, x3 = 0;
+    for (int r = 0; r < 10; r++) {
+        unsigned long long lo0 = 0xD2E7470EE14C6C93ULL * x0, hi0 = __umul64hi(0xD2E7470EE14C6C93ULL, x0);
+        unsigned long long lo1 = 0xCA5A826395121157ULL * x2, hi1 = __umul64hi(0xCA5A826395121157ULL, x2);
+        x0 = hi1 ^ x1 ^ k0;
+        x1 = lo1;
+        x2 = hi0 ^ x3 ^ k1;
+        x3 = lo0;
+        k0 += 0x9E3779B97F4A7C15ULL;
+        k1 += 0xBB67AE8584CAA73BULL;
+    }
+    out[0] = x0, out[1] = x1, out[2] = x2, out[3] = x3;
+}
+
+/* Bit e (0..15) is 1 when the 16-bit value e of block `block` is >= threshold (in 0..65536). */
+__device__ unsigned int keep_bits16(unsigned long long k0, unsigned long long k1, unsigned long long block,
+                                    unsigned int threshold) {
+    unsigned long long words[4];
+    philox4x64_block(k0, k1, block, words);
+    unsigned int bits = 0;
+    for (int e = 0; e < 16; e++) {
+        unsigned int value = (unsigned int)((words[e / 4] >> (16 * (e % 4))) & 0xFFFF);
+        bits |= (unsigned int)(value >= threshold) << e;
+    }
+    return bits;
+}
+"""
+
+# Thread i writes the keep flags of elements 16 i .. 16 i + 15 (those below n_values) from block offset + i.
+_KEEP_MASK_BODY = """
+unsigned int bits = keep_bits16(k0, k1, offset + i, threshold);
+for (long long j = 16 * (long long)i, e = 0; e < 16 && j < n_values; j++, e++) keep[j] = (bits >> e) & 1;
+"""
+_kernels = {}
 
 
-class MaskDraw(NamedTuple):
-    """Where a dropout mask's bits sit in the stream: enough to rebuild the mask on any device."""
-
-    seed: int
-    offset: int
-    shape: tuple
-    p: float
-
-    @property
-    def threshold(self):
-        """Element j is kept when its 32-bit value u_j >= round(p * 2**32): P(keep) = 1 - threshold / 2**32."""
-        return round(self.p * 2**32)
-
-    def keep(self, xp=np):
-        """The bool keep-mask (True = keep) as an xp array of `shape`."""
-        if self.threshold >= 2**32:  # p = 1 keeps nothing, and no 32-bit value reaches 2**32
-            return xp.zeros(self.shape, dtype=bool)
-        bits = stream_u32(self.seed, self.offset, math.prod(self.shape), xp)
-        return (bits >= np.uint32(self.threshold)).reshape(self.shape)
-
-    def apply(self, x, scale, return_keep=False):
-        """x * keep * scale with keep drawn from the stream (and keep too if asked).
-
-        On CuPy, when the mask has x's shape, one kernel draws the bits, forms the mask and scales.
-        """
-        xp = backend.get_array_module(x)
-        if xp is not np and self.shape == x.shape:
-            return backend.fused_dropout(x, self.seed, self.offset, self.threshold, scale, return_keep)
-        keep = self.keep(xp)
-        y = backend.masked_scale(x, keep, scale)
-        return (y, keep) if return_keep else y
+def _cuda_keep_mask(cupy, seed, offset, n, threshold):
+    """CuPy only: the n keep flags from block `offset` on, one thread per block."""
+    if "keep_mask" not in _kernels:
+        _kernels["keep_mask"] = cupy.ElementwiseKernel(
+            "uint64 k0, uint64 k1, uint64 offset, uint32 threshold, int64 n_values", "raw bool keep",
+            _KEEP_MASK_BODY, "tinygrad_drop_keep_mask", preamble=PHILOX_CUDA)
+    keep = cupy.empty(n, dtype=bool)
+    if n:
+        k0, k1 = seed_to_key(seed)
+        _kernels["keep_mask"](np.uint64(k0), np.uint64(k1), np.uint64(offset), np.uint32(threshold), np.int64(n),
+                              keep, size=mask_blocks(n))
+    return keep
 
 
 # ---------------------------------------------------------------- the generator
@@ -184,14 +214,20 @@ def _check_seed(seed):
 
 
 class Generator:
-    """A Philox4x64-10 stream whose state is (seed, offset); offset is the next unused 256-bit block."""
+    """A Philox4x64-10 stream whose state is (seed, offset); offset is the next unused 256-bit block.
+
+    Thread-safe: every read or move of the state happens under the generator's lock, as in PyTorch.
+    """
 
     def __init__(self, seed=DEFAULT_SEED):
+        self._lock = threading.Lock()
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
         """Restart the stream from `seed` (an integer in [0, 2**128)) at offset 0."""
-        self.seed, self.offset = _check_seed(seed), 0
+        seed = _check_seed(seed)
+        with self._lock:
+            self.seed, self.offset = seed, 0
         return self
 
     def initial_seed(self):
@@ -200,28 +236,39 @@ class Generator:
 
     def get_state(self):
         """A copy of the generator's state, for `set_state`."""
-        return {"seed": self.seed, "offset": self.offset}
+        with self._lock:
+            return {"seed": self.seed, "offset": self.offset}
 
     def set_state(self, state):
         """Restore a state returned by `get_state`."""
-        self.seed, self.offset = _check_seed(state["seed"]), int(state["offset"])
+        seed, offset = _check_seed(state["seed"]), int(state["offset"])
+        with self._lock:
+            self.seed, self.offset = seed, offset
+        return self
 
     def take(self, blocks):
-        """Reserve the next `blocks` blocks of the stream; return the first one's index."""
-        start = self.offset
-        self._move_to(start + blocks)
-        return start
+        """Reserve the next `blocks` blocks of the stream; return (seed, index of the first)."""
+        with self._lock:
+            start = self.offset
+            self._move_to(start + blocks)
+            return self.seed, start
 
     def numpy_sample(self, sample):
         """sample(g) for a NumPy Generator g on Philox starting at block `offset`; offset moves past what it used."""
-        bits = np.random.Philox(key=self.seed, counter=(self.offset - 1) % 2**256)
-        value = sample(np.random.Generator(bits))
-        last_block = sum(int(word) << (64 * i) for i, word in enumerate(bits.state["state"]["counter"]))
-        self._move_to((last_block + 1) % 2**256)
-        return value
+        return self.numpy_sample_at(sample)[0]
+
+    def numpy_sample_at(self, sample):
+        """(sample(g), seed, first block) as `numpy_sample`: how many blocks a sample takes is known only after it."""
+        with self._lock:
+            seed, start = self.seed, self.offset
+            bits = np.random.Philox(key=seed, counter=(start - 1) % 2**256)
+            value = sample(np.random.Generator(bits))
+            last_block = sum(int(word) << (64 * i) for i, word in enumerate(bits.state["state"]["counter"]))
+            self._move_to((last_block + 1) % 2**256)
+            return value, seed, start
 
     def _move_to(self, offset):
-        """Set the offset, refusing to run past the last block whose counter fits in 64 bits."""
+        """Set the offset (the lock is held), refusing to run past the last block whose counter fits in 64 bits."""
         if offset > MAX_BLOCKS:
             raise OverflowError(f"seed {self.seed} has used all 2**64 blocks of its stream: call td.manual_seed again")
         self.offset = offset
@@ -252,64 +299,74 @@ def fork_rng():
 
 # ---------------------------------------------------------------- record / replay of draws
 
-_tape = threading.local()  # .mode is None, "record" or "replay"; .draws is the list of recorded draws
+
+class Draw(NamedTuple):
+    """Where a draw's bits sit in the stream: enough to make the same draw again on any device."""
+
+    kind: str  # "keep_mask", "uniform" or "normal"
+    shape: tuple
+    seed: int
+    offset: int  # the draw's first block
 
 
 class ReplayMismatchError(RuntimeError):
     """Raised when a replayed computation asks for different random draws than were recorded."""
 
 
+_tape = threading.local()  # .mode is None, "record" or "replay"; .draws the recorded Draws; .cursor the next
+
+
 @contextlib.contextmanager
-def record_draws():
-    """Record every random draw made inside the block into the yielded list of (kind, array) pairs."""
+def _taping(mode, draws):
     previous = (getattr(_tape, "mode", None), getattr(_tape, "draws", None), getattr(_tape, "cursor", 0))
-    _tape.mode, _tape.draws, _tape.cursor = "record", [], 0
+    _tape.mode, _tape.draws, _tape.cursor = mode, draws, 0
     try:
-        yield _tape.draws
+        yield draws
     finally:
         _tape.mode, _tape.draws, _tape.cursor = previous
+
+
+@contextlib.contextmanager
+def record_draws():
+    """Record every random draw made in this thread inside the block, as a list of Draws (yielded)."""
+    with _taping("record", []) as draws:
+        yield draws
 
 
 @contextlib.contextmanager
 def replay_draws(draws):
-    """Answer every random draw inside the block from `draws` (recorded by `record_draws`), in order.
+    """Make every random draw inside the block again from its recorded place in the stream, in order.
 
-    Raises ReplayMismatchError if the block asks for a draw of another kind or shape, or for more or
-    fewer draws than were recorded.
+    The generators themselves do not move. Raises ReplayMismatchError if the block asks for a draw
+    of another kind or shape, or for more or fewer draws than were recorded.
     """
-    previous = (getattr(_tape, "mode", None), getattr(_tape, "draws", None), getattr(_tape, "cursor", 0))
-    _tape.mode, _tape.draws, _tape.cursor = "replay", draws, 0
-    try:
+    with _taping("replay", draws):
         yield
         if _tape.cursor != len(draws):
             raise ReplayMismatchError(
-                f"the computation made {_tape.cursor} random draws, but {len(draws)} were recorded"
-            )
-    finally:
-        _tape.mode, _tape.draws, _tape.cursor = previous
+                f"the computation made {_tape.cursor} random draws, but {len(draws)} were recorded")
 
 
-def _draw(kind, shape, make):
-    """Return make() (a fresh draw), unless a record or replay is active for this thread."""
-    mode = getattr(_tape, "mode", None)
-    if mode == "replay":
-        if _tape.cursor >= len(_tape.draws):
-            raise ReplayMismatchError(
-                f"random draw #{_tape.cursor + 1} ({kind}, shape {shape}) was not recorded: "
-                f"only {len(_tape.draws)} draws were"
-            )
-        recorded_kind, recorded = _tape.draws[_tape.cursor]
-        if recorded_kind != kind or recorded.shape != shape:
-            raise ReplayMismatchError(
-                f"random draw #{_tape.cursor + 1} asks for {kind} of shape {shape}, "
-                f"but {recorded_kind} of shape {recorded.shape} was recorded"
-            )
-        _tape.cursor += 1
-        return recorded.copy()
-    value = make()
-    if mode == "record":
-        _tape.draws.append((kind, value.copy()))
-    return value
+def _source(kind, shape, generator):
+    """The generator a draw comes from: the given or default one, or while replaying, one at the recorded place."""
+    if getattr(_tape, "mode", None) != "replay":
+        return generator or default_generator
+    if _tape.cursor >= len(_tape.draws):
+        raise ReplayMismatchError(f"random draw #{_tape.cursor + 1} ({kind}, shape {shape}) was not recorded: "
+                                  f"only {len(_tape.draws)} draws were")
+    recorded = _tape.draws[_tape.cursor]
+    if (recorded.kind, recorded.shape) != (kind, shape):
+        raise ReplayMismatchError(f"random draw #{_tape.cursor + 1} asks for {kind} of shape {shape}, "
+                                  f"but {recorded.kind} of shape {recorded.shape} was recorded")
+    _tape.cursor += 1
+    return Generator(recorded.seed).set_state({"seed": recorded.seed, "offset": recorded.offset})
+
+
+def _noted(draw):
+    """The draw, after adding it to the tape while draws are recorded."""
+    if getattr(_tape, "mode", None) == "record":
+        _tape.draws.append(draw)
+    return draw
 
 
 # ---------------------------------------------------------------- draws
@@ -326,36 +383,46 @@ def _float_type(dtype):
     return dtype.type
 
 
+def _numpy_draw(kind, shape, generator, sample):
+    """sample(g) for a NumPy Generator g at the next place of the stream, noted as a Draw."""
+    value, seed, offset = _source(kind, shape, generator).numpy_sample_at(sample)
+    _noted(Draw(kind, shape, seed, offset))
+    return value
+
+
 def uniform(shape, dtype=np.float32, generator=None):
     """U[0, 1) samples of the given shape and float dtype, as a NumPy array."""
-    gen, shape, ftype = generator or default_generator, _shape(shape), _float_type(dtype)
-    return _draw("uniform", shape, lambda: gen.numpy_sample(lambda bits: bits.random(shape, dtype=ftype)))
+    shape, ftype = _shape(shape), _float_type(dtype)
+    return _numpy_draw("uniform", shape, generator, lambda g: g.random(shape, dtype=ftype))
 
 
 def normal(shape, dtype=np.float32, generator=None):
     """N(0, 1) samples of the given shape and float dtype, as a NumPy array."""
-    gen, shape, ftype = generator or default_generator, _shape(shape), _float_type(dtype)
-    return _draw("normal", shape, lambda: gen.numpy_sample(lambda bits: bits.standard_normal(shape, dtype=ftype)))
+    shape, ftype = _shape(shape), _float_type(dtype)
+    return _numpy_draw("normal", shape, generator, lambda g: g.standard_normal(shape, dtype=ftype))
 
 
-def _next_mask(shape, p, generator):
-    """Reserve the stream blocks of the next mask of `shape`."""
-    gen = generator or default_generator
-    return MaskDraw(gen.seed, gen.take(mask_blocks(math.prod(shape))), shape, p)
-
-
-def keep_mask(shape, p, generator=None):
-    """A NumPy bool mask where each element is True (kept) with probability 1 - p, independently.
-
-    Each element takes 32 random bits u and is kept when u >= round(p * 2**32), so p is resolved to
-    1/2**32 and P(keep) = 1 - round(p * 2**32) / 2**32 exactly. p = 1 keeps nothing.
-    """
+def next_mask_draw(shape, generator=None):
+    """Reserve the blocks of the next keep-mask of `shape` (ceil(n / 16) of them) and return their Draw."""
     shape = _shape(shape)
-    return _draw("keep_mask", shape, lambda: _next_mask(shape, p, generator).keep(np))
+    seed, offset = _source("keep_mask", shape, generator).take(mask_blocks(math.prod(shape)))
+    return _noted(Draw("keep_mask", shape, seed, offset))
 
 
-def draw_mask(shape, p, device="cpu", generator=None):
-    """The next dropout mask: a MaskDraw for the op to build, or a bool array on `device` while draws are recorded."""
-    if getattr(_tape, "mode", None) is None:
-        return _next_mask(_shape(shape), p, generator)
-    return backend.to_device(keep_mask(shape, p, generator), device)
+def keep_mask_at(draw, p, device="cpu"):
+    """The bool keep-mask (True = keep) whose bits sit at `draw`: element j is kept when u_j >= round(p * 2**16)."""
+    xp, size, threshold = backend.array_module_for(device), math.prod(draw.shape), mask_threshold(p)
+    if xp is np:
+        words = _numpy_philox(draw.seed, draw.offset).random_raw(-(-size // 4))
+        return (words_to_u16(words, size) >= threshold).reshape(draw.shape)  # threshold 2**16: none kept
+    with xp.cuda.Device(int(device.split(":")[1])):
+        return _cuda_keep_mask(xp, draw.seed, draw.offset, size, threshold).reshape(draw.shape)
+
+
+def keep_mask(shape, p, device="cpu", generator=None):
+    """A bool array on `device` where each element is True (kept) with probability 1 - p, independently.
+
+    Each element takes 16 random bits u and is kept when u >= round(p * 2**16), so p is resolved to
+    1/65536 and P(keep) = 1 - round(p * 2**16) / 2**16 exactly. p = 1 keeps nothing.
+    """
+    return keep_mask_at(next_mask_draw(shape, generator), p, device)

@@ -414,6 +414,12 @@ class Tensor:
     def relu(self):
         return ReLU.apply(self)
 
+    def dropout(self, p=0.5, training=True):
+        """Inverted dropout, the same op as nn.functional.dropout(self, p, training)."""
+        from .nn.functional import dropout  # nn is built on Tensor, so it is looked up when first used
+
+        return dropout(self, p, training)
+
     def sigmoid(self):
         return Sigmoid.apply(self)
 

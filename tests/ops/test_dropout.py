@@ -10,6 +10,7 @@ import pytest
 import tinygrad_drop as td
 import tinygrad_drop.nn.functional as F
 from tinygrad_drop import nn
+from tinygrad_drop.ops.dropout import Dropout, DropoutRecompute
 
 
 def _host(array):
@@ -259,3 +260,74 @@ def test_broadcast_dims_gradcheck_and_bad_axis():
     assert td.gradcheck(lambda x: F.dropout(x, p=0.3, broadcast_dims=1) * x, [x])
     with pytest.raises(ValueError, match="broadcast_dims"):
         F.dropout(x, p=0.3, broadcast_dims=2)
+
+
+# ---------------------------------------------------------------- one path: training, gradcheck and Tensor.dropout
+
+
+def _count_dropout_calls(monkeypatch):
+    """Wrap ops.dropout.Dropout's forward and backward to count calls and keep each mask it was given."""
+    calls = {"forward": 0, "backward": 0, "keeps": []}
+    forward, backward = Dropout.forward, Dropout.backward
+
+    def counting_forward(ctx, x, keep, scale):
+        calls["forward"] += 1
+        calls["keeps"].append(keep)
+        return forward(ctx, x, keep, scale)
+
+    def counting_backward(ctx, grad):
+        calls["backward"] += 1
+        return backward(ctx, grad)
+
+    def refused(*args):
+        raise AssertionError("only ops.dropout.Dropout may run")
+
+    monkeypatch.setattr(Dropout, "forward", staticmethod(counting_forward))
+    monkeypatch.setattr(Dropout, "backward", staticmethod(counting_backward))
+    monkeypatch.setattr(DropoutRecompute, "forward", staticmethod(refused))
+    return calls
+
+
+def test_gradcheck_runs_the_same_dropout_op_as_a_training_step(monkeypatch):
+    calls = _count_dropout_calls(monkeypatch)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5)).double()
+    x = td.randn(2, 3, dtype=td.float64, requires_grad=True)
+    model(x).sum().backward()  # a training step's forward and backward
+    assert (calls["forward"], calls["backward"]) == (1, 1)
+    calls.update(forward=0, backward=0, keeps=[])
+    assert td.gradcheck(lambda x: model(x).sum(), [x], params=model)
+    n_elements = x.size + sum(p.size for p in model.parameters())
+    assert calls["forward"] == 1 + 1 + 2 * n_elements  # the recorded call, the base point, two per element
+    assert calls["backward"] == 1
+    first = calls["keeps"][0]
+    assert isinstance(first, np.ndarray) and first.dtype == bool and first.shape == (2, 4)
+    assert all(np.array_equal(keep, first) for keep in calls["keeps"])  # every evaluation saw one mask
+
+
+def test_return_mask_gives_the_very_array_the_op_used(monkeypatch):
+    calls = _count_dropout_calls(monkeypatch)
+    _, mask = F.dropout(td.ones(3, 4), p=0.5, return_mask=True)
+    assert calls["keeps"] == [mask] and calls["keeps"][0] is mask
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5])
+def test_tensor_dropout_is_f_dropout(p, device):
+    x = td.randn(6, 7, requires_grad=True, device=device)
+    td.manual_seed(4)
+    y = x.dropout(p)
+    y.sum().backward()
+    grad = _host(x.grad)
+    x.grad = None
+    td.manual_seed(4)
+    expected = F.dropout(x, p)
+    expected.sum().backward()
+    assert y.numpy().tobytes() == expected.numpy().tobytes()
+    assert grad.tobytes() == _host(x.grad).tobytes()
+    assert type(y._ctx).__name__ == "Dropout"
+
+
+def test_tensor_dropout_in_eval_and_its_errors():
+    x = td.randn(3)
+    assert x.dropout(0.5, training=False) is x and x.dropout(0.0) is x
+    with pytest.raises(ValueError, match="p=1.5"):
+        x.dropout(1.5)

@@ -11,7 +11,7 @@ import numpy as np
 from .. import backend
 from .. import random as _random
 from ..ops.dropconnect import DropConnectLinear
-from ..ops.dropout import Dropout, check_mask_storage
+from ..ops.dropout import Dropout, DropoutRecompute
 from ..ops.linear import Linear
 from ..ops.loss import CrossEntropy
 from ..ops.noise import AlphaDropout, GaussianDropout, alpha_dropout_affine
@@ -80,16 +80,27 @@ def _mask_shape(shape, broadcast_dims):
     return tuple(1 if i in shared else s for i, s in enumerate(shape))
 
 
+MASK_STORAGES = ("bool", "recompute")
+
+
+def check_mask_storage(mask_storage):
+    """Return mask_storage if it is "bool" or "recompute"; raise a ValueError otherwise."""
+    if mask_storage not in MASK_STORAGES:
+        raise ValueError(f"mask_storage must be 'bool' or 'recompute', got {mask_storage!r}")
+    return mask_storage
+
+
 def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dims=(), mask_storage="bool"):
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1 - p).
 
     `broadcast_dims` (an int or tuple of axes) shares one mask value along those axes, so whole
     rows, channels or time steps are dropped together (Keras's noise_shape, Flax's broadcast_dims).
     `mask` (bool, True = keep, any shape that broadcasts to x) replays a given mask instead of
-    drawing one; `return_mask=True` returns `(y, mask)` so a mask can be recorded. With p = 0 or
+    drawing one; `return_mask=True` returns `(y, mask)`, the very mask the op used. With p = 0 or
     training=False, x is returned unchanged with no draw and no graph node (mask is then None).
     p = 1 gives zeros and zero gradients. `mask_storage` is what backward keeps: "bool" saves the
-    mask (1 byte per element), "recompute" saves its place in the random stream and draws it again.
+    mask (1 byte per element, ops.dropout.Dropout), "recompute" saves its place in the random
+    stream and draws it again (ops.dropout.DropoutRecompute); a given mask is always saved.
     """
     p = _check_p(p)
     check_mask_storage(mask_storage)
@@ -99,15 +110,14 @@ def dropout(x, p=0.5, training=True, mask=None, return_mask=False, broadcast_dim
     if not _is_float(x.dtype):
         raise TypeError(f"dropout needs a floating-point input, got dtype {x.dtype}")
     _warn_if_module_in_eval()
-    if mask is None:
-        mask = _random.draw_mask(mask_shape, p, x.device)  # where its bits sit in the stream
-    else:
-        mask = _check_mask(mask, x)
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
-    y = Dropout.apply(x, mask, scale=scale, mask_storage=mask_storage)
-    if return_mask and isinstance(mask, _random.MaskDraw):
-        mask = mask.keep(backend.array_module_for(x.device))
-    return (y, mask) if return_mask else y
+    if mask is None and mask_storage == "recompute":
+        draw = _random.next_mask_draw(mask_shape)
+        y = DropoutRecompute.apply(x, draw, p, scale)
+        return (y, _random.keep_mask_at(draw, p, x.device)) if return_mask else y
+    keep = _random.keep_mask(mask_shape, p, x.device) if mask is None else _check_mask(mask, x)
+    y = Dropout.apply(x, keep, scale)
+    return (y, keep) if return_mask else y
 
 
 # ---------------------------------------------------------------- losses
@@ -237,7 +247,7 @@ def _start_random_op(x, name):
 def _draw_keep_mask(x, p, mask_shape, name):
     """A bool keep-mask of mask_shape on x's device, after _start_random_op's checks."""
     _start_random_op(x, name)
-    return backend.to_device(_random.keep_mask(mask_shape, p), x.device)
+    return _random.keep_mask(mask_shape, p, x.device)
 
 
 def _channel_dropout(x, p, training, channel_axis, name):

@@ -50,7 +50,7 @@ class AlphaDropout(Function):
         (mask,) = ctx.saved_tensors
         grad_x = grad * mask
         grad_x *= ctx.a
-        return grad_x
+        return grad_x, None, None, None
 
 
 class GaussianDropout(Function):
@@ -64,4 +64,4 @@ class GaussianDropout(Function):
     @staticmethod
     def backward(ctx, grad):
         (noise,) = ctx.saved_tensors
-        return grad * noise
+        return grad * noise, None
