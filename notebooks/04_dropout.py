@@ -24,7 +24,9 @@
 # evaluates the function many times, and every evaluation must see the *same* mask.
 #
 # **Task.** Write `MyDropout`, a `td.Function` whose `forward(ctx, x, keep, scale)` takes the
-# mask (a bool array, True = keep) as an argument, so a recorded mask can be replayed. Check it
+# mask (a bool array, True = keep) as an argument, so a recorded mask can be replayed. Its
+# backward returns one entry per input given to `apply`: dL/dx, and None for `keep` and `scale`,
+# which need no gradient. (This is the framework's own `Dropout` in `tinygrad_drop/ops/dropout.py`.) Check it
 # against the framework's `F.dropout(x, p, mask=keep)`, which replays a given mask the same way,
 # then gradcheck it. Expected output:
 #
@@ -53,7 +55,7 @@ class MyDropout(td.Function):
     @staticmethod
     def backward(ctx, grad):
         (keep,) = ctx.saved_tensors
-        return grad * keep * grad.dtype.type(ctx.scale), None  # the mask gets no gradient
+        return grad * keep * grad.dtype.type(ctx.scale), None, None  # one per input: keep and scale get none
 
 
 # %%
@@ -121,7 +123,7 @@ class ForgetfulBackward(MyDropout):
     @staticmethod
     def backward(ctx, grad):
         (keep,) = ctx.saved_tensors
-        return grad * keep, None
+        return grad * keep, None, None
 
 
 class ForgetsBoth(MyDropout):
