@@ -18,7 +18,6 @@ import tinygrad_drop.nn.functional as F
 from tinygrad_drop.data import DataLoader, load_digits
 
 
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="digits_graph.svg",

@@ -65,14 +65,18 @@ def evaluate(model, loader, device):
 
 
 def progress(iterable, enabled, desc):
-    """Wrap with a tqdm bar when tqdm is installed; otherwise return the iterable."""
+    """Wrap with a tqdm bar when tqdm is installed and the output is a terminal; otherwise return the iterable.
+
+    disable=None turns the bar off when stderr is not a terminal (piped or redirected to a file),
+    where each redraw would leave a stale line before every epoch's summary.
+    """
     if not enabled:
         return iterable
     try:
         from tqdm import tqdm
     except ImportError:
         return iterable
-    return tqdm(iterable, desc=desc, leave=False)
+    return tqdm(iterable, desc=desc, leave=False, disable=None)
 
 
 def save_plot(history, path):
