@@ -4,6 +4,7 @@ docs/how-it-works.md match the source, and every page is in the site's navigatio
 A block runs unless the line just before its fence says why not:
     <!-- requires: torch -->         runs only where torch can be imported
     <!-- no-test: the reason -->     never runs (keep these rare)
+    <!-- file: examples/x.py -->     runs, and must be that file of the repository, verbatim
 Each page's blocks run in order in one namespace, in a fresh temporary folder. A fenced block
 marked `<!-- output -->` after a python block (before the next one) is what that block prints:
 the test compares them, so a sample output on a page is always the real one.
@@ -19,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-MARKER = r"(?:<!-- (?P<kind>no-test|requires): *(?P<arg>.*?) *-->\n)?"
+MARKER = r"(?:<!-- (?P<kind>no-test|requires|file): *(?P<arg>.*?) *-->\n)?"
 BLOCK = re.compile(rf"^{MARKER}```python\n(?P<code>.*?)^```", re.M | re.S)
 OUTPUT = re.compile(r"^<!-- output -->\n```\w*\n(?P<text>.*?)^```", re.M | re.S)
 
@@ -57,6 +58,8 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
             missing = [name for name in arg.split(",") if importlib.util.find_spec(name.strip()) is None]
             if missing:
                 continue
+        if kind == "file":
+            assert code == (ROOT / arg).read_text(), f"{page.name}:{first_line}: the block differs from {arg}"
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             # padded with blank lines, so that tracebacks give the line numbers of the page itself
