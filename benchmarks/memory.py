@@ -33,9 +33,9 @@ def measure(impl):
     """Peak RSS above the starting RSS (MiB) over STEPS training steps, in this process."""
     import tinygrad_drop  # noqa: F401 - imported by both, so that the baseline holds the same modules
 
-    from .run import _digits_like_batch, numpy_mlp_step, td_mlp_step
+    from .workloads import digits_like_batch, numpy_mlp_step, td_mlp_step
 
-    x, y = _digits_like_batch(BATCH, SIZES[0], SIZES[-1])
+    x, y = digits_like_batch(BATCH, SIZES[0], SIZES[-1])
     x @ x.T  # BLAS allocates its per-thread buffers on first use: not part of either implementation
     start = _current_rss_mib()
     step = {"numpy": numpy_mlp_step, "tinygrad_drop": td_mlp_step}[impl](SIZES, x, y, 0.2, 0.5)

@@ -2,10 +2,12 @@
 
     python -m benchmarks            # every workload, on 1 and 2 BLAS threads
     python -m benchmarks --quick    # a smoke run in well under a minute
+    python -m benchmarks --gpu      # the GPU rows (needs CuPy and a GPU)
 
-Each workload's implementations run interleaved, round after round, in one process, and the table
-gives medians and ratios to the NumPy baseline of the same run: absolute times drift between runs
-on a shared machine, ratios much less. Results go to a JSON file with the CPU, BLAS and threads.
+The workloads are listed in benchmarks/workloads.py. Each workload's implementations run
+interleaved, round after round, in one process, and the table gives medians and ratios to the
+workload's baseline (hand-written NumPy on the CPU) of the same run: absolute times drift between
+runs on a shared machine, ratios much less. Results go to a JSON file with the CPU, BLAS and threads.
 """
 
 import argparse
@@ -19,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import numpy_baseline as base
 from .memory import peak_memory
+from .workloads import TARGETS, mlp_step_candidates, workloads
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,13 +30,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # ---------------------------------------------------------------- timing
 
 
-def time_interleaved(candidates, rounds, min_seconds=0.002):
-    """Median seconds per call of each candidate (name -> callable), measured in alternating rounds."""
-    for fn in candidates.values():  # warm up caches, allocators and lazy state
+def time_interleaved(candidates, rounds, min_seconds=0.002, sync=lambda: None):
+    """Median seconds per call of each candidate (name -> callable), measured in alternating rounds.
+
+    `sync` waits for queued work (a GPU's): it runs before each timed round starts and before it ends.
+    """
+    for fn in candidates.values():  # warm up caches, allocators, compiled kernels and lazy state
         fn()
         fn()
     calls = {}
     for name, fn in candidates.items():  # enough calls per round to outlast the timer's resolution
+        sync()
         start, n = time.perf_counter(), 0
         while time.perf_counter() - start < min_seconds:
             fn()
@@ -43,119 +49,16 @@ def time_interleaved(candidates, rounds, min_seconds=0.002):
     samples = {name: [] for name in candidates}
     for _ in range(rounds):
         for name, fn in candidates.items():
+            sync()
             start = time.perf_counter()
             for _ in range(calls[name]):
                 fn()
+            sync()
             samples[name].append((time.perf_counter() - start) / calls[name])
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
-# ---------------------------------------------------------------- workloads
-
-
-def _digits_like_batch(batch, features, classes, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((batch, features)).astype(np.float32), rng.integers(0, classes, batch)
-
-
-def mlp_step_candidates(sizes, batch, p_input, p_hidden):
-    """One SGD-momentum training step of the same MLP in each implementation."""
-    x, y = _digits_like_batch(batch, sizes[0], sizes[-1])
-    candidates = {"numpy": numpy_mlp_step(sizes, x, y, p_input, p_hidden),
-                  "tinygrad_drop": td_mlp_step(sizes, x, y, p_input, p_hidden)}
-    torch_step = _torch_mlp_step(sizes, x, y, p_input, p_hidden)
-    if torch_step:
-        candidates["torch"] = torch_step
-    return candidates
-
-
-def numpy_mlp_step(sizes, x, y, p_input, p_hidden):
-    """The hand-written NumPy training step."""
-    model = base.NumpyMLP(sizes, p_input, p_hidden)
-    return lambda: model.step(x, y)
-
-
-def td_mlp_step(sizes, x, y, p_input, p_hidden):
-    """The tinygrad_drop training step, written as a user would."""
-    import tinygrad_drop as td
-    import tinygrad_drop.nn.functional as F
-    from tinygrad_drop import nn
-
-    layers = [nn.Dropout(p_input)] if p_input else []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:
-            layers += [nn.ReLU()] + ([nn.Dropout(p_hidden)] if p_hidden else [])
-    model = nn.Sequential(*layers)
-    optimizer = td.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    tx, ty = td.Tensor(x), td.Tensor(y)
-
-    def step():
-        loss = F.cross_entropy(model(tx), ty)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    return step
-
-
-def _torch_mlp_step(sizes, x, y, p_input, p_hidden):
-    """The same step in PyTorch eager, or None when torch is not installed."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    layers = [torch.nn.Dropout(p_input)] if p_input else []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(torch.nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:
-            layers += [torch.nn.ReLU()] + ([torch.nn.Dropout(p_hidden)] if p_hidden else [])
-    model = torch.nn.Sequential(*layers)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        loss = torch.nn.functional.cross_entropy(model(tx), ty)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-
-    return step
-
-
-def dropout_candidates(shape, p):
-    """Dropout forward + backward alone."""
-    import tinygrad_drop as td
-    import tinygrad_drop.nn.functional as F
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(shape).astype(np.float32)
-    grad = rng.standard_normal(shape).astype(np.float32)
-    philox, pcg = np.random.Philox(0), np.random.PCG64(0)
-    tx = td.Tensor(x, requires_grad=True)
-
-    def td_fwd_bwd():
-        tx.grad = None
-        F.dropout(tx, p).backward(grad)
-
-    candidates = {
-        "numpy": lambda: base.best_dropout_fwd_bwd(x, grad, p, philox),
-        "numpy_pcg64": lambda: base.best_dropout_fwd_bwd(x, grad, p, pcg),
-        "naive": lambda: base.naive_dropout_fwd_bwd(x, grad, p, rng),
-        "tinygrad_drop": td_fwd_bwd,
-    }
-    try:
-        import torch
-    except ImportError:
-        return candidates
-    t_x, t_grad = torch.from_numpy(x).requires_grad_(), torch.from_numpy(grad)
-
-    def torch_fwd_bwd():
-        t_x.grad = None
-        torch.nn.functional.dropout(t_x, p).backward(t_grad)
-
-    candidates["torch"] = torch_fwd_bwd
-    return candidates
+# ---------------------------------------------------------------- measurements beyond the table
 
 
 def dropout_storage(shape=(1024, 4096), p=0.5, rounds=15):
@@ -180,46 +83,6 @@ def dropout_storage(shape=(1024, 4096), p=0.5, rounds=15):
         report[storage] = {"bytes_per_element": saved / x.size, "backward_s": medians["both"] - medians["forward"]}
     report["recompute"]["backward_ratio"] = report["recompute"]["backward_s"] / report["bool"]["backward_s"]
     return report
-
-
-def linear_candidates(batch, fan_in, fan_out):
-    """Linear forward + backward alone (dx, dW, db)."""
-    import tinygrad_drop as td
-    import tinygrad_drop.nn.functional as F
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, fan_in)).astype(np.float32)
-    W = rng.standard_normal((fan_out, fan_in)).astype(np.float32)
-    b = rng.standard_normal(fan_out).astype(np.float32)
-    grad = rng.standard_normal((batch, fan_out)).astype(np.float32)
-    tx, tW, tb = (td.Tensor(a, requires_grad=True) for a in (x, W, b))
-
-    def td_fwd_bwd():
-        tx.grad = tW.grad = tb.grad = None
-        F.linear(tx, tW, tb).backward(grad)
-
-    return {"numpy": lambda: base.linear_fwd_bwd(x, W, b, grad), "tinygrad_drop": td_fwd_bwd}
-
-
-def workloads(quick):
-    """(name, factory) for every workload; --quick keeps the smallest of each kind."""
-    big, tiny = [784, 512, 512, 10], [2, 64, 64, 2]
-    items = [
-        ("MLP 784-512-512-10 b128 dropout 0.2/0.5", lambda: mlp_step_candidates(big, 128, 0.2, 0.5)),
-        ("MLP 2-64-64-2 b32 dropout 0.2/0.5", lambda: mlp_step_candidates(tiny, 32, 0.2, 0.5)),
-    ]
-    if not quick:
-        items += [
-            ("MLP 784-512-512-10 b128 no dropout", lambda: mlp_step_candidates(big, 128, 0.0, 0.0)),
-            ("MLP 2-64-64-2 b32 no dropout", lambda: mlp_step_candidates(tiny, 32, 0.0, 0.0)),
-        ]
-    shapes = [(128, 4096)] if quick else [(128, 4096), (1024, 4096)]
-    for shape in shapes:
-        for p in ([0.5] if quick else [0.2, 0.5]):
-            name = f"dropout fwd+bwd {shape[0]}x{shape[1]} p={p}"
-            items.append((name, lambda s=shape, p=p: dropout_candidates(s, p)))
-    items.append(("Linear fwd+bwd 128x512 -> 512", lambda: linear_candidates(128, 512, 512)))
-    return items
 
 
 # ---------------------------------------------------------------- environment and reporting
@@ -290,31 +153,52 @@ def plot_sweep(sweep, path):
     print(f"saved the scaling sweep to {path}")
 
 
-def run_all(quick, rounds):
+def run_all(quick, rounds, gpu=False):
     """Run every workload in this process; return a list of result dicts."""
+    sync = lambda: None  # noqa: E731
+    if gpu:
+        import cupy
+
+        sync = cupy.cuda.get_current_stream().synchronize
     results = []
-    for name, factory in workloads(quick):
-        medians = time_interleaved(factory(), rounds)
-        results.append({"workload": name, "median_s": medians,
-                        "ratio_to_numpy": {k: v / medians["numpy"] for k, v in medians.items()}})
-        print(f"  {name:<44}" + "".join(f"  {k} {v * 1e3:.3f} ms" for k, v in medians.items()),
+    for workload in workloads(quick, gpu):
+        medians = time_interleaved(workload.make(), rounds, sync=sync)
+        results.append({"workload": workload.name, "baseline": workload.baseline, "median_s": medians,
+                        "ratio": {k: v / medians[workload.baseline] for k, v in medians.items()}})
+        print(f"  {workload.name:<44}" + "".join(f"  {k} {v * 1e3:.3f} ms" for k, v in medians.items()),
               file=sys.stderr, flush=True)
     return results
 
 
 def markdown_table(report):
-    """One row per workload and thread count: each implementation's median and its ratio to NumPy."""
+    """One row per workload and thread count: each implementation's median and its ratio to the row's baseline."""
     names = []
     for run in report:
         for r in run["results"]:
             names += [k for k in r["median_s"] if k not in names]
-    lines = ["| workload | BLAS threads | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    lines = ["| workload | BLAS threads | baseline | " + " | ".join(names) + " |",
+             "|---|---|---|" + "---|" * len(names)]
     for run in report:
         for r in run["results"]:
-            cells = [f"{r['median_s'][k] * 1e3:.3f} ms ({r['ratio_to_numpy'][k]:.2f}x)" if k in r["median_s"] else ""
+            cells = [f"{r['median_s'][k] * 1e3:.3f} ms ({r['ratio'][k]:.2f}x)" if k in r["median_s"] else ""
                      for k in names]
-            lines.append(f"| {r['workload']} | {run['environment']['blas_threads']} | " + " | ".join(cells) + " |")
+            lines.append(f"| {r['workload']} | {run['environment']['blas_threads']} | {r['baseline']} | "
+                         + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def target_lines(run):
+    """The issue's targets met or missed in one run: implementation / reference against its bound."""
+    by_name = {r["workload"]: r["median_s"] for r in run["results"]}
+    lines = []
+    for workload, impl, reference, bound in TARGETS:
+        medians = by_name.get(workload)
+        if medians is None or impl not in medians or reference not in medians:
+            continue
+        ratio = medians[impl] / medians[reference]
+        lines.append(f"  {'met   ' if ratio <= bound else 'MISSED'} {workload}: {impl} / {reference} = {ratio:.2f}x "
+                     f"(target <= {bound}x{f', {1 / ratio:.2f}x faster' if ratio < 1 else ''})")
+    return lines
 
 
 def main(argv=None):
@@ -323,10 +207,20 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, nargs="+", default=None, help="BLAS thread counts (default 1 2)")
     parser.add_argument("--json", default="benchmarks/results.json", help="where to write the results")
     parser.add_argument("--plot", default="docs/images/scaling.png", help="where to save the scaling sweep")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the scaling sweep and its plot")
+    parser.add_argument("--gpu", action="store_true", help="run the GPU rows instead (needs CuPy and a GPU)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     rounds = 5 if args.quick else 25
+
+    if args.gpu:
+        run = {"environment": environment(), "results": run_all(args.quick, rounds, gpu=True)}
+        run["environment"]["blas_threads"] = "GPU"
+        print("medians, and ratios to each row's baseline in the same run (lower is faster):\n")
+        print(markdown_table([run]))
+        print("\n".join(["targets:"] + target_lines(run)))
+        return [run]
 
     if args.worker:  # one thread count, in a process whose BLAS was limited before numpy loaded
         run = {"environment": environment(), "results": run_all(args.quick, rounds)}
@@ -340,7 +234,7 @@ def main(argv=None):
         print(f"BLAS threads: {threads}", flush=True)
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                    MKL_NUM_THREADS=str(threads))
-        sweep = threads == 1 and not args.quick
+        sweep = threads == 1 and not args.quick and not args.no_sweep
         cmd = [sys.executable, "-m", "benchmarks.run", "--worker"] + (["--quick"] if args.quick else [])
         cmd += ["--sweep"] if sweep else []
         proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
@@ -358,8 +252,9 @@ def main(argv=None):
         plot_sweep(report[0]["sweep"], args.plot)
     env = report[0]["environment"]
     print(f"\nCPU: {env['cpu']}; BLAS: {env['blas']}; NumPy {env['numpy']}; Python {env['python']}")
-    print("medians, and ratios to the hand-written NumPy baseline of the same run (lower is faster):\n")
+    print("medians, and ratios to each row's baseline (hand-written NumPy) in the same run (lower is faster):\n")
     print(markdown_table(report))
+    print("\n".join(["targets (one BLAS thread):"] + target_lines(report[0])))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     results = {"runs": report, "peak_rss_mib": memory, "dropout_storage": storage}
     Path(args.json).write_text(json.dumps(results, indent=2))

@@ -1,10 +1,15 @@
 """The benchmark's hand-written NumPy baseline trains the same model as tinygrad_drop (so the race is fair)."""
 
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 
 import tinygrad_drop as td
 import tinygrad_drop.nn.functional as F
 from benchmarks import numpy_baseline as base
+from benchmarks import workloads
 from tinygrad_drop import nn
 
 
@@ -39,3 +44,34 @@ def test_numpy_baseline_dropout_variants_agree_on_the_maths():
     np.testing.assert_allclose(grad_x[kept], 2 * grad[kept], rtol=1e-6)
     assert np.all(grad_x[~kept] == 0)
     assert abs(kept.mean() - 0.5) < 5 * np.sqrt(0.25 / kept.size)  # 5 binomial standard errors
+
+
+def test_the_best_numpy_dropout_draws_the_frameworks_bits():
+    td.manual_seed(31)
+    y, mask = F.dropout(td.ones(40, 9), p=0.3, return_mask=True)
+    np.testing.assert_array_equal(base.keep_mask(np.random.Philox(key=31, counter=2**256 - 1), (40, 9), 0.3), mask)
+
+
+def test_the_naive_tutorial_dropout_computes_inverted_dropout():
+    rng = np.random.default_rng(0)
+    x, grad = rng.standard_normal((16, 8)), rng.standard_normal((16, 8))
+    y, grad_x = base.naive_dropout_fwd_bwd(x, grad, 0.25, np.random.default_rng(1))
+    mask = np.random.default_rng(1).random((16, 8)) >= 0.25
+    np.testing.assert_allclose(y, x * mask / 0.75)
+    np.testing.assert_allclose(grad_x, grad * mask / 0.75)
+    assert base.dropout_forward(x, 0.5, training=False) == (x, None)
+
+
+def test_every_workload_has_a_unique_name_and_its_baseline_among_its_implementations():
+    names = [w.name for w in workloads.WORKLOADS + workloads.GPU_WORKLOADS]
+    assert len(set(names)) == len(names)
+    for w in workloads.workloads(quick=True):
+        assert w.baseline in w.make()
+    assert {t[0] for t in workloads.TARGETS} <= set(names)
+
+
+def test_the_workloads_module_needs_neither_run_nor_memory():
+    root = pathlib.Path(__file__).resolve().parents[1]
+    code = ("import sys, benchmarks.memory, benchmarks.workloads; "
+            "assert 'benchmarks.run' not in sys.modules, sorted(m for m in sys.modules if 'bench' in m)")
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

@@ -7,9 +7,11 @@ Backward is checked through vector-Jacobian products u^T J: with one u per outpu
 full Jacobian) when the output is small, and with a few random Gaussian u otherwise, never only
 u = all ones, which hides errors that cancel in a sum.
 
-Random ops (dropout) are held fixed: the first call of `fn` records every random draw, and every
-later call replays them, so all evaluations see the same masks without the user reseeding. The
-framework's generator is restored afterwards, so a check does not change the run around it.
+Random ops (dropout) are held fixed: the first call of `fn` records where in the random stream each
+draw came from (random.Draw: kind, shape, seed, offset), and every later call draws again from
+those places, so all evaluations see the same masks without the user reseeding, through the same
+op code as training. The framework's generator is restored afterwards, so a check does not change
+the run around it.
 """
 
 import warnings
