@@ -96,7 +96,10 @@ def main():
     from tinygrad_drop.ops.dropout import Dropout
 
     correct_backward = Dropout.backward
-    Dropout.backward = staticmethod(lambda ctx, grad: grad * ctx.saved_tensors[0])
+    def forgetful_backward(ctx, grad):  # grad * mask, without 1/(1 - p); None for the mask and other inputs
+        return (grad * ctx.saved_tensors[0],) + (None,) * (len(ctx.parents) - 1)
+
+    Dropout.backward = staticmethod(forgetful_backward)
     try:
         show_failure(loss, [xb], params=model)
     finally:

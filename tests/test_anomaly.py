@@ -77,7 +77,7 @@ def test_works_as_a_decorator_and_cleans_up():
 
     with pytest.raises(td.AnomalyError, match="Log forward returned 1 inf"):
         bad()
-    assert autograd._observers == []
+    assert autograd._state.observers == ()
     assert np.isnan((td.Tensor([0.0]).log() * 0.0).item())  # off again afterwards
 
 
@@ -94,3 +94,28 @@ def _gradients(check):
 def test_a_finite_training_step_is_unchanged_by_the_checks():
     for checked, unchecked in zip(_gradients(True), _gradients(False), strict=True):
         np.testing.assert_array_equal(checked, unchecked)
+
+
+def test_detect_anomaly_is_thread_local():
+    import threading
+
+    errors = []
+    entered, done = threading.Event(), threading.Event()
+
+    def other_thread():
+        entered.wait()
+        try:
+            td.Tensor([0.0]).log()
+        except Exception as err:  # noqa: BLE001 - any error here is the failure
+            errors.append(err)
+        done.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    with td.detect_anomaly():
+        entered.set()
+        done.wait()
+        with pytest.raises(td.AnomalyError):
+            td.Tensor([0.0]).log()
+    thread.join()
+    assert errors == []

@@ -295,3 +295,167 @@ def test_one_no_grad_instance_shared_by_two_threads():
         main_out.set()
         thread.join(timeout=10)
     assert seen["worker"] is False
+
+
+# ---------------------------------------------------------------- one accumulation rule, whatever watches
+
+
+def _twice_used_leaf_gradient(hook_elsewhere):
+    """x.grad after a second backward in which x (float32, .grad = 1e8) gets 4 along each of two edges."""
+    x = td.Tensor([1.0], requires_grad=True)
+    x.grad = np.array([1e8], dtype=np.float32)
+    other = td.Tensor([1.0], requires_grad=True)
+    if hook_elsewhere:
+        other.register_hook(lambda g: None)
+    (x * 4.0 + x * 4.0 + other).sum().backward()
+    return x.grad
+
+
+def test_a_no_op_hook_changes_no_bit_of_any_gradient():
+    plain, watched = _twice_used_leaf_gradient(False), _twice_used_leaf_gradient(True)
+    assert plain.tobytes() == watched.tobytes()
+    assert plain[0] == np.float32(1e8) + np.float32(8)  # the edges are summed first (4 + 4), then added once
+
+
+def test_observers_change_no_bit_of_any_gradient():
+    with td.detect_anomaly():
+        watched = _twice_used_leaf_gradient(False)
+    assert watched.tobytes() == _twice_used_leaf_gradient(False).tobytes()
+
+
+# ---------------------------------------------------------------- every .grad is its own array
+
+
+def test_leaves_fed_the_same_array_get_their_own_grads():
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    b = td.Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    for p in (a, b):
+        p.grad *= 0.5  # gradient clipping done in place, as ported PyTorch code does
+    np.testing.assert_array_equal(a.grad, [0.5, 0.5])
+    np.testing.assert_array_equal(b.grad, [0.5, 0.5])
+
+
+def test_a_view_of_another_gradient_is_copied():
+    a = td.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = td.Tensor([1.0, 1.0, 1.0, 1.0], requires_grad=True)
+    ((a.reshape(4) + b) * 1.0).sum().backward()  # a's gradient is b's gradient reshaped: a view
+    assert not np.shares_memory(a.grad, b.grad)
+
+
+def test_a_retained_gradient_is_not_a_leafs_gradient():
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    h = a * 2.0
+    h.retain_grad()
+    (h + a).sum().backward()
+    assert not np.shares_memory(h.grad, a.grad)
+
+
+def test_an_array_a_hook_returns_is_copied_into_grad():
+    kept = np.array([7.0, 7.0], dtype=np.float32)
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    a.register_hook(lambda g: kept)
+    (a * 2.0).sum().backward()
+    a.grad *= 0
+    np.testing.assert_array_equal(kept, [7.0, 7.0])
+
+
+def test_the_common_case_makes_no_copy():
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    a.register_hook(lambda g: seen.append(g))
+    (a * 2.0).sum().backward()
+    assert a.grad is seen[0]  # the array backward made, handed over as it is
+
+
+# ---------------------------------------------------------------- arrays backward needs cannot change under it
+
+
+def test_numpy_of_a_tensor_that_requires_grad_is_read_only():
+    x = td.Tensor([0.5, 1.0], requires_grad=True)
+    y = x.exp()
+    with pytest.raises(ValueError, match="read-only"):
+        y.numpy()[0] = 0.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp([0.5, 1.0]), rtol=1e-6)
+    np.testing.assert_array_equal(y.numpy(), y.data)  # reading is free
+    assert y.detach().numpy().flags.writeable and td.Tensor([1.0]).numpy().flags.writeable
+
+
+def test_index_arrays_are_copied_when_saved():
+    x = td.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    index = np.array([0, 0])
+    y = x[index]
+    index[:] = 2
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, 0.0])
+
+
+def test_a_given_dropout_mask_is_copied_when_saved():
+    import tinygrad_drop.nn.functional as F
+
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    mask = np.array([True, False])
+    y = F.dropout(x, 0.5, mask=mask)
+    mask[:] = True
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0])
+
+
+# ---------------------------------------------------------------- behaviours pinned against planted bugs
+
+
+def test_an_intermediate_node_that_receives_no_gradient_does_not_stop_the_walk():
+    class FirstOnly(td.Function):
+        """y = a + b, with no gradient for b (as if b were a constant)."""
+
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, None
+
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    w = td.Tensor([3.0, 4.0], requires_grad=True)
+    h = x * 2.0  # an intermediate that nothing reaches, visited before w's node
+    FirstOnly.apply(w * 1.0, h).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad, [1.0, 1.0])
+
+
+@pytest.mark.parametrize(("grad_shape", "shape"), [((3, 4), (1, 4)), ((2, 3, 4), (1, 1, 4)), ((2, 3), (1, 3))])
+def test_unbroadcast_sums_a_leading_size_one_axis(grad_shape, shape):
+    grad = np.arange(np.prod(grad_shape), dtype=np.float64).reshape(grad_shape)
+    expected = grad.sum(axis=tuple(i for i, s in enumerate(shape) if s == 1), keepdims=True)
+    np.testing.assert_array_equal(td.autograd.unbroadcast(grad, shape), expected)
+
+
+def test_a_second_backward_names_an_op_that_saved_arrays():
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    b = td.Tensor([3.0, 4.0], requires_grad=True)
+    loss = (a * b + a).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="Mul's saved arrays were freed") as info:
+        loss.backward()
+    assert "Sum" not in str(info.value)
+
+
+def test_ops_that_save_nothing_can_run_backward_twice():
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    loss = (a + 1.0).sum()
+    loss.backward()
+    loss.backward()
+    np.testing.assert_array_equal(a.grad, [2.0, 2.0])
+
+
+def test_the_engine_does_not_import_tensor():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(td.autograd.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert "tensor" not in imported and "Tensor" not in imported

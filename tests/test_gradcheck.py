@@ -340,7 +340,10 @@ def test_dropout_network_passes_without_reseeding():
 
 
 def test_dropout_network_fails_without_the_rescale(monkeypatch):
-    monkeypatch.setattr(DropoutOp, "backward", staticmethod(lambda ctx, grad: grad * ctx.saved_tensors[0]))
+    def forgetful_backward(ctx, grad):  # the 1/(1 - p) scale forgotten; None for the other inputs
+        return (grad * ctx.saved_tensors[0],) + (None,) * (len(ctx.parents) - 1)
+
+    monkeypatch.setattr(DropoutOp, "backward", staticmethod(forgetful_backward))
     model = _dropout_net()
     x = td.randn(5, 4, dtype=td.float64, requires_grad=True)
     target = td.tensor([0, 2, 1, 1, 0])

@@ -1,13 +1,14 @@
 """Tensor.register_hook and Tensor.retain_grad, with PyTorch's semantics, and their cleanup."""
 
 import gc
+import weakref
 
 import numpy as np
 import pytest
 
 import tinygrad_drop as td
 from tests.helpers import host
-from tinygrad_drop import autograd
+from tinygrad_drop import autograd, nn
 
 
 def test_hook_on_a_leaf_sees_the_summed_gradient_once(device):
@@ -46,16 +47,37 @@ def test_removed_hook_no_longer_runs_and_leaves_nothing_behind():
     handle.remove()  # a second remove is harmless
     (x * 2.0).sum().backward()
     assert calls == []
-    assert not autograd._tensor_hooks
+    assert not x._hooks.fns
 
 
-def test_hooks_go_with_their_tensor():
+def test_hooks_live_on_their_tensor_and_go_with_it():
     x = td.Tensor([1.0], requires_grad=True)
-    x.register_hook(lambda g: None)
-    assert autograd._tensor_hooks
+    x.register_hook(lambda g, tensor=x: None)  # the hook refers back to its own tensor: a cycle
+    assert len(x._hooks.fns) == 1 and not hasattr(autograd, "_tensor_hooks")
+    ref = weakref.ref(x)
     del x
     gc.collect()
-    assert not autograd._tensor_hooks
+    assert ref() is None
+
+
+class _MaskedModel(nn.Module):
+    """A module whose weight hook refers back to the module: a reference cycle through the hook."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(64, 64)
+        self.mask = np.ones((64, 64), dtype=np.float32)
+        self.layer.weight.register_hook(lambda g: g * self.mask)
+
+
+def test_discarded_models_with_hooks_are_collected():
+    refs = []
+    for _ in range(20):
+        model = _MaskedModel()
+        refs.append(weakref.ref(model))
+        del model
+    gc.collect()
+    assert all(ref() is None for ref in refs)
 
 
 def test_hook_on_a_tensor_without_grad_is_an_error():
@@ -114,7 +136,6 @@ def test_retain_grad_on_a_leaf_changes_nothing():
     x = td.Tensor([1.0], requires_grad=True)
     x.retain_grad()
     assert not x.retains_grad
-    assert not autograd._tensor_hooks
     (x * 2.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [2.0])
 
@@ -136,4 +157,12 @@ def test_hook_on_a_leaf_root():
 
 def test_engine_is_unwatched_by_default():
     gc.collect()
-    assert autograd._observers == [] and autograd._tensor_hooks == {}
+    assert autograd._state.observers == ()
+
+
+def test_a_hook_that_returns_a_tensor_gives_an_array_grad():
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: td.Tensor(g * 0.5))
+    (x * 4.0).sum().backward()
+    assert type(x.grad) is np.ndarray
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])

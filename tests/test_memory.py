@@ -59,4 +59,5 @@ def test_backward_frees_what_each_node_saved():
             stack.extend(p for p in t._ctx.parents if isinstance(p, td.Tensor))
     assert any(getattr(n, "saved_tensors", None) for n in nodes)
     loss.backward()
-    assert all(getattr(n, "saved_tensors", None) is None for n in nodes)
+    assert all(not n.saved_tensors for n in nodes)
+    assert all(n.freed for n in nodes if n.saved_tensors is None)

@@ -157,3 +157,52 @@ def test_the_docs_show_the_digits_graph():
     svg = (ROOT / "docs" / "images" / "digits_graph.svg").read_text()
     assert "<svg" in svg and svg.count("Dropout") == 2 and "bool (32, 256)" in svg and "grad norm" in svg
     assert "images/digits_graph.svg" in (ROOT / "docs" / "visualising.md").read_text()
+
+
+# ---------------------------------------------------------------- td.trace_backward
+
+
+def _traced(**kwargs):
+    a = td.tensor([1.0, 2.0], requires_grad=True)
+    b = td.tensor([3.0, 4.0], requires_grad=True)
+    L = (a * b + a).sum()
+    names = {"a": a, "b": b} if kwargs.get("named") else None
+    with td.trace_backward(names) as trace:
+        L.backward()
+    return trace
+
+
+def test_trace_backward_prints_each_node_in_backward_order():
+    assert str(_traced()).splitlines() == [
+        "Sum     receives 1.       returns [1. 1.] to Add",
+        "Add     receives [1. 1.]  returns [1. 1.] to Mul, [1. 1.] to leaf 1",
+        "Mul     receives [1. 1.]  returns [3. 4.] to leaf 1, [1. 2.] to leaf 2",
+        "leaf 2  receives [1. 2.]  adds it to .grad",
+        "leaf 1  receives [4. 5.]  adds it to .grad",
+    ]
+
+
+def test_trace_backward_uses_the_given_names():
+    steps = _traced(named=True).steps
+    assert [node for node, _, _ in steps] == ["Sum", "Add", "Mul", "b", "a"]
+    assert steps[2][2] == "returns [3. 4.] to a, [1. 2.] to b"
+
+
+def test_trace_backward_shows_none_and_summarises_large_gradients():
+    x = td.ones(3, 4, requires_grad=True)
+    c = td.ones(3, 4)
+    with td.trace_backward() as trace:
+        (x * c).sum().backward()
+    mul = trace.steps[1]
+    assert mul[0] == "Mul" and mul[1] == "float32 (3, 4) (norm 3.464)"
+    assert mul[2] == "returns float32 (3, 4) (norm 3.464) to leaf 1, None to constant 1"
+
+
+def test_trace_backward_numbers_repeated_ops_and_stops_afterwards():
+    x = td.tensor([1.0], requires_grad=True)
+    with td.trace_backward() as trace:
+        (x * 2.0 * 3.0).sum().backward()
+    assert [node for node, _, _ in trace.steps] == ["Sum", "Mul", "Mul 2", "leaf 1"]
+    (x * 2.0).sum().backward()
+    assert len(trace.steps) == 4
+    assert str(td.viz.BackwardTrace()) == "(no backward pass was traced)"

@@ -19,5 +19,6 @@ from .tensor import (
     int64,
     uint8,
 )
+from .viz import trace_backward
 
 __version__ = "0.1.0"

@@ -4,7 +4,7 @@ import numpy as np
 
 from . import backend
 from . import random as _random
-from .tensor import Tensor, _check_requires_grad, default_float
+from .tensor import Tensor, check_requires_grad, default_float
 
 
 def _shape_from(shape):
@@ -21,7 +21,7 @@ def _make(array, dtype, device, requires_grad):
     """Wrap a freshly made host array as a leaf tensor on `device`."""
     array = backend.to_device(array.astype(dtype or default_float, copy=False), backend.parse_device(device))
     if requires_grad:
-        _check_requires_grad(array.dtype)
+        check_requires_grad(array.dtype)
     return Tensor._wrap(array, requires_grad=requires_grad)
 
 

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from . import backend
-from .autograd import no_grad
+from .autograd import BackwardContractError, no_grad
 from .random import ReplayMismatchError, fork_rng, record_draws, replay_draws
 from .tensor import Tensor, float64
 
@@ -42,7 +42,7 @@ def _float64_copies(inputs):
     return copies
 
 
-def _named_params(params):
+def named_params(params):
     """(name, tensor) pairs from a Module, a dict, a list of pairs or a list of tensors."""
     if params is None:
         return []
@@ -155,7 +155,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, max_eleme
     """
     inputs = _float64_copies((inputs,) if isinstance(inputs, Tensor) else inputs)
     named = [(f"input {i}", t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    param_list = _named_params(params)
+    param_list = named_params(params)
     saved = [(p, p.data, p.grad) for _, p in param_list]
     named += [(name, p) for name, p in param_list if p.requires_grad]
     if not named:
@@ -188,7 +188,10 @@ def _gradcheck(fn, inputs, named, eps, atol, rtol, max_elements, seed):
         for _, t in named:
             t.grad = None
         if out.requires_grad:
-            out.backward(u.reshape(out.shape), retain_graph=True)
+            try:
+                out.backward(u.reshape(out.shape), retain_graph=True)
+            except BackwardContractError as err:  # a gradient of the wrong shape or count: say so first
+                raise GradcheckError(str(err)) from None
         for name, t in named:
             grad = t.grad if t.grad is not None else np.zeros(t.shape)
             analytical[name].append(backend.to_numpy(grad))

@@ -258,6 +258,7 @@ class SGD(Optimizer):
                     else:
                         g = buf
                 p.data -= cast(lr) * g  # p = p - lr * g
+                p._version += 1  # an in-place write: backward through an older graph would be wrong
 
 
 class Adam(Optimizer):
@@ -333,6 +334,7 @@ class Adam(Optimizer):
                 update = xp.divide(m, denom, out=scratch)  # p = p - lr / (1 - beta1**t) * m / denom
                 update *= cast(lr / (1 - beta1**t))
                 p.data -= update
+                p._version += 1  # an in-place write: backward through an older graph would be wrong
 
 
 class AdamW(Adam):

@@ -4,6 +4,7 @@ Operators do no maths themselves: each one checks its inputs and hands off to an
 through `Function.apply`, which records the graph node.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -74,7 +75,8 @@ def _promote(a, b, op):
     return a, b
 
 
-def _check_requires_grad(dtype):
+def check_requires_grad(dtype):
+    """Raise a TypeError unless `dtype` is floating-point: only those tensors can require gradients."""
     if not _is_float(dtype):
         raise TypeError(
             f"only floating-point tensors can require gradients, got dtype {np.dtype(dtype)}: "
@@ -85,7 +87,7 @@ def _check_requires_grad(dtype):
 class Tensor:
     """An n-dimensional array that can record the ops applied to it and compute gradients."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None  # so that `ndarray * Tensor` calls Tensor.__rmul__ instead of NumPy
     __hash__ = object.__hash__  # == compares elementwise, so hash by identity
 
@@ -94,8 +96,9 @@ class Tensor:
         if device is not None:
             array = backend.to_device(array, backend.parse_device(device))
         if requires_grad:
-            _check_requires_grad(array.dtype)
+            check_requires_grad(array.dtype)
         self.data, self.grad, self.requires_grad, self._ctx = array, None, bool(requires_grad), None
+        self._version, self._hooks = 0, None  # in-place writes so far; gradient hooks (autograd.py)
 
     @classmethod
     def _wrap(cls, array, requires_grad=False, ctx=None):
@@ -104,6 +107,7 @@ class Tensor:
         if type(array) is not np.ndarray and backend.get_array_module(array) is np:
             array = np.asarray(array)  # NumPy reductions return scalars: .data is always an ndarray
         t.data, t.grad, t.requires_grad, t._ctx = array, None, requires_grad, ctx
+        t._version, t._hooks = 0, None
         return t
 
     # ------------------------------------------------------------ properties
@@ -177,8 +181,17 @@ class Tensor:
     # ------------------------------------------------------------ conversion
 
     def numpy(self):
-        """The data as a NumPy array. On the CPU it shares memory with the tensor (as in PyTorch)."""
-        return backend.to_numpy(self.data)
+        """The data as a NumPy array. On the CPU it shares memory with the tensor (as in PyTorch).
+
+        For a tensor that requires grad the array is a read-only view: backward may need this very
+        array, so an in-place change would silently change the gradients. Writing into it raises
+        NumPy's "assignment destination is read-only"; copy it first (`.numpy().copy()`).
+        """
+        array = backend.to_numpy(self.data)
+        if self.requires_grad and array is self.data:
+            array = array.view()
+            array.flags.writeable = False
+        return array
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -207,7 +220,7 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place (floating-point tensors only) and return self."""
         if requires_grad:
-            _check_requires_grad(self.dtype)
+            check_requires_grad(self.dtype)
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -261,12 +274,6 @@ class Tensor:
                 )
         run_backward(self, grad, retain_graph=retain_graph)
 
-    def _accumulate(self, grad):
-        """Add a gradient into .grad (a leaf's gradients sum over backward calls, as in PyTorch)."""
-        if grad.dtype != self.dtype:
-            grad = grad.astype(self.dtype)
-        self.grad = grad if self.grad is None else self.grad + grad
-
     def zero_grad(self):
         """Forget the accumulated gradient (.grad becomes None)."""
         self.grad = None
@@ -285,7 +292,7 @@ class Tensor:
     @property
     def retains_grad(self):
         """True for a non-leaf tensor after retain_grad()."""
-        return autograd.retains_grad(self)
+        return self._hooks is not None and self._hooks.retain
 
     # ------------------------------------------------------------ binary operators
 
@@ -487,9 +494,21 @@ class Tensor:
         return Transpose.apply(self, axes=tuple(a % n for a in axes))
 
     def __getitem__(self, index):
-        """Basic slicing and integer/bool array indexing; repeated indices accumulate gradients."""
+        """Basic slicing and integer/bool array indexing; repeated indices accumulate gradients.
+
+        Index arrays are copied, so changing them after the forward pass cannot change backward.
+        """
         if isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        elif isinstance(index, Tensor):
-            index = index.data
+            index = tuple(_copied_index(i) for i in index)
+        else:
+            index = _copied_index(index)
         return GetItem.apply(self, index=index)
+
+
+def _copied_index(index):
+    """A copy of an index array, list or Tensor (a Tensor's array); ints, slices and None as they are."""
+    if isinstance(index, Tensor):
+        return index.data.copy()
+    if isinstance(index, list):
+        return copy.deepcopy(index)
+    return index.copy() if hasattr(index, "shape") else index

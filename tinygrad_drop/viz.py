@@ -14,9 +14,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
 from . import autograd, backend
-from .gradcheck import _named_params
-from .tensor import Tensor
+from .gradcheck import named_params
 
 GRAPHVIZ_HINT = (
     "Graphviz's `dot` program is not installed, so {path} cannot be drawn. Install Graphviz "
@@ -41,6 +42,69 @@ class _Tracer(autograd.Observer):
     def gradient(self, tensor, grad):
         if tensor._ctx is not None:
             tensor._ctx.grad_norm = _norm(grad)
+
+
+def trace_backward(names=None):
+    """Record a backward pass: `with td.trace_backward() as trace: loss.backward()`, then `print(trace)`.
+
+    `print(trace)` shows one line per node in the order the engine runs them: the op, the gradient
+    it receives and the gradient it returns to each input (values for tensors of up to
+    `BackwardTrace.MAX_VALUES` elements, dtype, shape and norm for larger ones), then each leaf and
+    the gradient it adds to `.grad`. `names` (a dict name -> tensor, or a Module) names the leaves;
+    others are called leaf 1, leaf 2, ... (constant 1, ... when they need no gradient) in the order
+    they first appear. Like no_grad, it applies to the current thread.
+    """
+    return autograd.observe(BackwardTrace(names))
+
+
+class BackwardTrace(autograd.Observer):
+    """The steps of one backward pass, as text: `steps` holds (node, receives, returns) per node."""
+
+    MAX_VALUES = 8
+
+    def __init__(self, names=None):
+        self.steps = []
+        self._labels = {id(t): name for name, t in named_params(names)}
+        self._counts = {}
+
+    def _label(self, tensor):
+        """'Mul' for an op's output ('Mul 2' for the second), the given name, 'leaf N' or 'constant N'."""
+        if not autograd.is_tensor(tensor):
+            return type(tensor).__name__
+        key = id(tensor)
+        if key not in self._labels:
+            kind = type(tensor._ctx).__name__ if tensor._ctx else "leaf" if tensor.requires_grad else "constant"
+            self._counts[kind] = count = self._counts.get(kind, 0) + 1
+            self._labels[key] = f"{kind} {count}" if count > 1 or kind in ("leaf", "constant") else kind
+        return self._labels[key]
+
+    def gradient(self, tensor, grad):
+        returns = "adds it to .grad" if tensor._ctx is None else ""
+        self.steps.append((self._label(tensor), _show(grad), returns))
+
+    def backward(self, ctx, grads):
+        parts = [f"{_show(g)} to {self._label(x)}" if g is not None else f"None to {self._label(x)}"
+                 for x, g in zip(ctx.parents, grads, strict=True)]
+        node, receives, _ = self.steps[-1]
+        self.steps[-1] = (node, receives, "returns " + ", ".join(parts))
+
+    def __str__(self):
+        if not self.steps:
+            return "(no backward pass was traced)"
+        width = max(len(node) for node, _, _ in self.steps)
+        received = max(len(receives) for _, receives, _ in self.steps)
+        return "\n".join(f"{node:<{width}}  receives {receives:<{received}}  {returns}"
+                         for node, receives, returns in self.steps)
+
+    __repr__ = __str__
+
+
+def _show(array):
+    """The values of a small array ('[3. 4.]'), else its dtype, shape and norm."""
+    array = backend.to_numpy(array)
+    if array.size <= BackwardTrace.MAX_VALUES:
+        return np.array2string(array, precision=4, separator=" ")
+    return f"{array.dtype} {array.shape} (norm {np.linalg.norm(array.ravel()):.4g})"
 
 
 def _norm(array):
@@ -70,23 +134,6 @@ def _saved_line(ctx):
     return f"saved {sum(n for _, n in saved):,} B: " + ", ".join(text for text, _ in saved)
 
 
-def _graph(root):
-    """Every tensor in the graph of `root`, each after its inputs (an iterative depth-first search)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor._ctx is not None:
-            stack.extend((p, False) for p in reversed(tensor._ctx.parents) if isinstance(p, Tensor))
-    return order
-
-
 def _node(tensor, name, is_output):
     """The label lines and fill colour of one tensor's node."""
     lines, ctx = [], tensor._ctx
@@ -114,8 +161,8 @@ def _label(lines):
 
 def to_dot(tensor, params=None):
     """The graph that produced `tensor` as Graphviz DOT text; `params` (a Module or dict) names the leaves."""
-    names = {id(p): name for name, p in _named_params(params)}
-    order = _graph(tensor)
+    names = {id(p): name for name, p in named_params(params)}
+    order = autograd.graph_order(tensor)[::-1]  # inputs first
     ids = {id(t): f"n{i}" for i, t in enumerate(order)}
     out = ["digraph tinygrad_drop {",
            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];']
@@ -124,7 +171,7 @@ def to_dot(tensor, params=None):
         out.append(f'  {ids[id(t)]} [label={_label(lines)}, fillcolor="{fill}"];')
     for t in order:
         if t._ctx is not None:
-            out += [f"  {ids[id(p)]} -> {ids[id(t)]};" for p in t._ctx.parents if isinstance(p, Tensor)]
+            out += [f"  {ids[id(p)]} -> {ids[id(t)]};" for p in t._ctx.parents if autograd.is_tensor(p)]
     out.append("}")
     return "\n".join(out) + "\n"
 

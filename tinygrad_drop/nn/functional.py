@@ -55,8 +55,8 @@ def _check_p(p):
 def _check_mask(mask, x):
     """Return a user-given keep-mask as a bool array on x's device that broadcasts to x's shape."""
     mask = mask.data if isinstance(mask, Tensor) else mask
-    if backend.get_array_module(mask) is np:
-        mask = np.asarray(mask)
+    # a copy, so that changing the caller's array after forward cannot change backward
+    mask = np.array(mask) if backend.get_array_module(mask) is np else mask.copy()
     if mask.dtype != np.bool_:
         raise TypeError(f"dropout mask must be a bool array (True = keep), got dtype {mask.dtype}")
     try:

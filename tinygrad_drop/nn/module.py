@@ -229,6 +229,7 @@ class Module:
                 param = own[name]
                 array = value.data if isinstance(value, Tensor) else np.asarray(value)
                 param.data[...] = backend.to_device(array, param.device).astype(param.dtype, copy=False)
+                param._version += 1  # an in-place write, seen by backward's version check
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, device=None, dtype=None):

@@ -30,4 +30,4 @@ class DropConnectLinear(Function):
     def backward(ctx, grad):
         grad_x, grad_masked, grad_b = Linear.backward(ctx, grad)
         grad_w = None if grad_masked is None else grad_masked * ctx.mask * ctx.scale
-        return grad_x, grad_w, grad_b, None, None
+        return grad_x, grad_w, grad_b, None  # no gradient for the mask

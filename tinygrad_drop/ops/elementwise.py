@@ -19,7 +19,9 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
-        return unbroadcast(grad, a_shape), unbroadcast(grad, b_shape)
+        grad_a = unbroadcast(grad, a_shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad, b_shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
@@ -33,8 +35,9 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         a_shape, b_shape = ctx.shapes
+        grad_a = unbroadcast(grad, a_shape) if ctx.needs_input_grad[0] else None
         grad_b = -unbroadcast(grad, b_shape) if ctx.needs_input_grad[1] else None
-        return unbroadcast(grad, a_shape), grad_b
+        return grad_a, grad_b
 
 
 class Mul(Function):

@@ -50,7 +50,7 @@ class AlphaDropout(Function):
         (mask,) = ctx.saved_tensors
         grad_x = grad * mask
         grad_x *= ctx.a
-        return grad_x, None, None, None
+        return grad_x, None, None, None  # no gradient for the mask and the constants a, b
 
 
 class GaussianDropout(Function):
