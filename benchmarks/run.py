@@ -30,10 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # ---------------------------------------------------------------- timing
 
 
-def time_interleaved(candidates, rounds, min_seconds=0.002, sync=lambda: None):
+def time_interleaved(candidates, rounds, min_seconds=0.002, sync=lambda: None, clock=time.perf_counter):
     """Median seconds per call of each candidate (name -> callable), measured in alternating rounds.
 
     `sync` waits for queued work (a GPU's): it runs before each timed round starts and before it ends.
+    `clock` is wall time by default; time.thread_time counts only this thread's CPU time, which other
+    processes on a shared machine disturb much less (right only when the work runs on this thread).
     """
     for fn in candidates.values():  # warm up caches, allocators, compiled kernels and lazy state
         fn()
@@ -41,8 +43,8 @@ def time_interleaved(candidates, rounds, min_seconds=0.002, sync=lambda: None):
     calls = {}
     for name, fn in candidates.items():  # enough calls per round to outlast the timer's resolution
         sync()
-        start, n = time.perf_counter(), 0
-        while time.perf_counter() - start < min_seconds:
+        start, n = clock(), 0
+        while clock() - start < min_seconds:
             fn()
             n += 1
         calls[name] = n
@@ -50,11 +52,11 @@ def time_interleaved(candidates, rounds, min_seconds=0.002, sync=lambda: None):
     for _ in range(rounds):
         for name, fn in candidates.items():
             sync()
-            start = time.perf_counter()
+            start = clock()
             for _ in range(calls[name]):
                 fn()
             sync()
-            samples[name].append((time.perf_counter() - start) / calls[name])
+            samples[name].append((clock() - start) / calls[name])
     return {name: float(np.median(s)) for name, s in samples.items()}
 
 
@@ -153,7 +155,10 @@ def plot_sweep(sweep, path):
     print(f"saved the scaling sweep to {path}")
 
 
-def run_all(quick, rounds, gpu=False):
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def run_all(quick, rounds, gpu=False, clock="wall"):
     """Run every workload in this process; return a list of result dicts."""
     sync = lambda: None  # noqa: E731
     if gpu:
@@ -162,7 +167,7 @@ def run_all(quick, rounds, gpu=False):
         sync = cupy.cuda.get_current_stream().synchronize
     results = []
     for workload in workloads(quick, gpu):
-        medians = time_interleaved(workload.make(), rounds, sync=sync)
+        medians = time_interleaved(workload.make(), rounds, sync=sync, clock=CLOCKS[clock])
         results.append({"workload": workload.name, "baseline": workload.baseline, "median_s": medians,
                         "ratio": {k: v / medians[workload.baseline] for k, v in medians.items()}})
         print(f"  {workload.name:<44}" + "".join(f"  {k} {v * 1e3:.3f} ms" for k, v in medians.items()),
@@ -209,6 +214,8 @@ def main(argv=None):
     parser.add_argument("--plot", default="docs/images/scaling.png", help="where to save the scaling sweep")
     parser.add_argument("--no-sweep", action="store_true", help="skip the scaling sweep and its plot")
     parser.add_argument("--gpu", action="store_true", help="run the GPU rows instead (needs CuPy and a GPU)")
+    parser.add_argument("--clock", choices=list(CLOCKS), default="wall",
+                        help="wall time, or this thread's CPU time: steadier on a busy machine, for 1 BLAS thread only")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--sweep", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -223,7 +230,8 @@ def main(argv=None):
         return [run]
 
     if args.worker:  # one thread count, in a process whose BLAS was limited before numpy loaded
-        run = {"environment": environment(), "results": run_all(args.quick, rounds)}
+        run = {"environment": environment(), "results": run_all(args.quick, rounds, clock=args.clock)}
+        run["environment"]["clock"] = args.clock
         if args.sweep:
             run["sweep"] = scaling_sweep()
         json.dump(run, sys.stdout)
@@ -235,7 +243,10 @@ def main(argv=None):
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
                    MKL_NUM_THREADS=str(threads))
         sweep = threads == 1 and not args.quick and not args.no_sweep
-        cmd = [sys.executable, "-m", "benchmarks.run", "--worker"] + (["--quick"] if args.quick else [])
+        if args.clock == "cpu" and threads != 1:
+            raise SystemExit("--clock cpu counts one thread's CPU time, so it needs --threads 1")
+        cmd = [sys.executable, "-m", "benchmarks.run", "--worker", "--clock", args.clock]
+        cmd += ["--quick"] if args.quick else []
         cmd += ["--sweep"] if sweep else []
         proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=False)
         if proc.returncode:
@@ -251,7 +262,8 @@ def main(argv=None):
     if "sweep" in report[0]:
         plot_sweep(report[0]["sweep"], args.plot)
     env = report[0]["environment"]
-    print(f"\nCPU: {env['cpu']}; BLAS: {env['blas']}; NumPy {env['numpy']}; Python {env['python']}")
+    print(f"\nCPU: {env['cpu']}; BLAS: {env['blas']}; NumPy {env['numpy']}; Python {env['python']}; "
+          f"clock: {env['clock']}")
     print("medians, and ratios to each row's baseline (hand-written NumPy) in the same run (lower is faster):\n")
     print(markdown_table(report))
     print("\n".join(["targets (one BLAS thread):"] + target_lines(report[0])))

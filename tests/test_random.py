@@ -336,3 +336,19 @@ def test_masks_from_four_threads_take_disjoint_blocks():
         t.join()
     offsets = sorted(o for out in results for o in out)
     assert offsets == list(range(8000)) and gen.offset == 8000
+
+
+def test_layers_built_in_four_threads_get_distinct_weights():
+    results = [[] for _ in range(4)]
+
+    def build(out):
+        for _ in range(100):
+            out.append(td.nn.Linear(8, 8).weight.numpy().tobytes())
+
+    threads = [threading.Thread(target=build, args=(out,)) for out in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    weights = [w for out in results for w in out]
+    assert len(set(weights)) == len(weights) == 400

@@ -24,12 +24,16 @@ class Dropout(Function):
     def forward(ctx, x, keep, scale):
         ctx.save_for_backward(keep)
         ctx.scale = scale
-        return x * keep * scale
+        y = x * keep
+        y *= scale  # in place: a second new array would cost page faults on every call
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         (keep,) = ctx.saved_tensors
-        return grad * keep * ctx.scale, None, None
+        grad_x = grad * keep
+        grad_x *= ctx.scale
+        return grad_x, None, None
 
 
 class DropoutRecompute(Function):
@@ -56,7 +60,9 @@ def masked_scale_at(v, draw, p, scale):
     """v * keep * scale, with keep the mask at `draw` drawn again: one fused kernel on CuPy when keep has v's shape."""
     xp = get_array_module(v)
     if xp is np or draw.shape != v.shape:
-        return v * random.keep_mask_at(draw, p, device_of(v)) * scale
+        y = v * random.keep_mask_at(draw, p, device_of(v))
+        y *= scale  # as Dropout computes it, so the bytes are the same
+        return y
     with v.device:
         v = xp.ascontiguousarray(v)  # so that element j of the stream is element j of v in memory
         y = xp.empty_like(v)
