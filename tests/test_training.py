@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import tinygrad_drop as td
 import tinygrad_drop.nn.functional as F
@@ -64,3 +65,10 @@ def test_gradcheck_tour_runs(capsys):
     _load_example("gradcheck_tour").main()
     out = capsys.readouterr().out
     assert "gradcheck failed" in out and "kink" in out and "passed (unexpected!)" not in out
+
+
+def test_progress_bar_stays_off_when_the_output_is_not_a_terminal(capsys):
+    pytest.importorskip("tqdm", reason="tqdm is in the examples extra")
+    progress = _load_example("train_mlp").progress
+    assert list(progress(range(5), True, "epoch 1/1")) == list(range(5))
+    assert capsys.readouterr().err == ""  # captured output is not a terminal: no bar, no stale "0%" line

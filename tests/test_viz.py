@@ -142,6 +142,17 @@ def test_digits_graph_example_writes_the_graph(tmp_path, monkeypatch, capsys):
     assert "the graph is in" in capsys.readouterr().out
 
 
+def test_digits_graph_example_writes_to_the_current_folder_and_falls_back_to_dot(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("shutil.which", lambda name: None)  # as on a machine without Graphviz
+    path = _load_example("graph_digits").main(["--hidden", "16"])
+    assert path == Path("digits_graph.dot") and (tmp_path / "digits_graph.dot").read_text().startswith("digraph")
+    out = capsys.readouterr().out
+    assert "Graphviz's `dot` program is not installed, so digits_graph.svg cannot be drawn" in out
+    assert "Install Graphviz" in out
+
+
 def test_the_docs_show_the_digits_graph():
     svg = (ROOT / "docs" / "images" / "digits_graph.svg").read_text()
     assert "<svg" in svg and svg.count("Dropout") == 2 and "bool (32, 256)" in svg and "grad norm" in svg
