@@ -118,7 +118,7 @@ for name in params:
 # |---|---|
 # | `CrossEntropy` | `d_logits = (probs - onehot) / n`; None for the targets |
 # | `Linear` (the last layer) | `d_d1 = d_logits @ W2`, `dW2`, `db2` |
-# | `W2`, `b2` | nothing: you returned them; the engine adds each into `.grad` as soon as its consumers are done |
+# | `W2`, `b2`, `W1`, `b1` | nothing: you returned them; the engine adds each leaf's total into `.grad` once, at the end |
 # | `Dropout` | `d_h1 = d_d1 * keep / (1 - p)`; None for the mask and the scale |
 # | `ReLU` | `d_z1 = d_h1 * (z1 > 0)` |
 # | `Linear 2` (the first layer: the trace numbers nodes as it meets them) | `dW1`, `db1`; None for x, which needs no gradient |
@@ -126,13 +126,13 @@ for name in params:
 # ```text
 # CrossEntropy  receives 1.                              returns float64 (16, 10) (norm 0.2495) to Linear, None to constant 1
 # Linear        receives float64 (16, 10) (norm 0.2495)  returns float64 (16, 32) (norm 0.2526) to Dropout, float64 (10, 32) (norm 1.598) to W2, float64 (10,) (norm 0.2454) to b2
-# b2            receives float64 (10,) (norm 0.2454)     adds it to .grad
-# W2            receives float64 (10, 32) (norm 1.598)   adds it to .grad
 # Dropout       receives float64 (16, 32) (norm 0.2526)  returns float64 (16, 32) (norm 0.3505) to ReLU, None to ndarray, None to float
 # ReLU          receives float64 (16, 32) (norm 0.3505)  returns float64 (16, 32) (norm 0.2494) to Linear 2
 # Linear 2      receives float64 (16, 32) (norm 0.2494)  returns None to constant 2, float64 (32, 64) (norm 2.01) to W1, float64 (32,) (norm 0.2353) to b1
-# b1            receives float64 (32,) (norm 0.2353)     adds it to .grad
+# W2            receives float64 (10, 32) (norm 1.598)   adds it to .grad
+# b2            receives float64 (10,) (norm 0.2454)     adds it to .grad
 # W1            receives float64 (32, 64) (norm 2.01)    adds it to .grad
+# b1            receives float64 (32,) (norm 0.2353)     adds it to .grad
 # ```
 
 # %%
