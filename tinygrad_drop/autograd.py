@@ -163,7 +163,7 @@ def backward(root, grad, retain_graph=False):
     """
     grads = {id(root): grad}  # id(tensor) -> the sum of what its consumers have sent it so far
     leaves = {id(root): root} if root._ctx is None else {}  # the leaves that get a gradient
-    shared = set()  # ids of arrays that something else may hold: a leaf's .grad gets a copy of these
+    shared = {id(grad)}  # ids of arrays that something else may hold (the caller: grad): a leaf's .grad copies these
     observers = _state.observers
     for tensor in graph_order(root):
         ctx = tensor._ctx

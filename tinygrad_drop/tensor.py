@@ -332,7 +332,7 @@ class Tensor:
                 )
             grad = xp.ones(self.shape, dtype=self.dtype)
         else:
-            grad = xp.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            grad = xp.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)  # engine copies it
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward(grad=...) got grad of shape {grad.shape} for a tensor of shape {self.shape}"

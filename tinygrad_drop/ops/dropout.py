@@ -24,16 +24,19 @@ class Dropout(Function):
     def forward(ctx, x, keep, scale):
         ctx.save_for_backward(keep)
         ctx.scale = scale
-        y = x * keep
-        y *= scale  # in place: a second new array would cost page faults on every call
-        return y
+        return masked_scale(x, keep, scale)
 
     @staticmethod
     def backward(ctx, grad):
         (keep,) = ctx.saved_tensors
-        grad_x = grad * keep
-        grad_x *= ctx.scale
-        return grad_x, None, None
+        return masked_scale(grad, keep, ctx.scale), None, None
+
+
+def masked_scale(v, keep, scale):
+    """v * keep * scale, computed fast: two passes over v, both writing one new array."""
+    y = v * keep.view(np.uint8)  # the same 0/1 bytes as bool, which NumPy multiplies about twice as fast
+    y *= scale  # in place: a second new array would cost page faults on every call
+    return y
 
 
 class DropoutRecompute(Function):
@@ -60,9 +63,7 @@ def masked_scale_at(v, draw, p, scale):
     """v * keep * scale, with keep the mask at `draw` drawn again: one fused kernel on CuPy when keep has v's shape."""
     xp = get_array_module(v)
     if xp is np or draw.shape != v.shape:
-        y = v * random.keep_mask_at(draw, p, device_of(v))
-        y *= scale  # as Dropout computes it, so the bytes are the same
-        return y
+        return masked_scale(v, random.keep_mask_at(draw, p, device_of(v)), scale)  # as Dropout computes it
     with v.device:
         v = xp.ascontiguousarray(v)  # so that element j of the stream is element j of v in memory
         y = xp.empty_like(v)
