@@ -48,10 +48,20 @@ def _named_params(params):
         return list(params.named_parameters())
     if isinstance(params, dict):
         return list(params.items())
-    params = list(params)
-    if all(isinstance(p, tuple) and len(p) == 2 for p in params):
-        return params
-    return [(f"param {i}", p) for i, p in enumerate(params)]
+    if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
+        return [("params", params)]
+    return [p if isinstance(p, tuple) and len(p) == 2 else (f"param {i}", p) for i, p in enumerate(params)]
+
+
+def _checked_params(params):
+    """_named_params(params), refusing anything but Tensors: a Module inside a dict has no .data to perturb."""
+    named = _named_params(params)
+    for name, p in named:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"gradcheck: params must be a Module, a dict of name to Tensor, or a list of Tensors; "
+                            f"{name!r} has type {type(p).__name__} (pass a module as params=module, or "
+                            "dict(module.named_parameters()))")
+    return named
 
 
 def _evaluate(fn, inputs, draws):
@@ -153,7 +163,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, max_eleme
     """
     inputs = _float64_copies((inputs,) if isinstance(inputs, Tensor) else inputs)
     named = [(f"input {i}", t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    param_list = _named_params(params)
+    param_list = _checked_params(params)
     saved = [(p, p.data, p.grad) for _, p in param_list]
     named += [(name, p) for name, p in param_list if p.requires_grad]
     if not named:

@@ -67,6 +67,9 @@ class Module:
             self._buffers[name] = value
             object.__setattr__(self, name, value)
             return
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign {type(value).__name__!r} as parameter {name!r} (Parameter or None "
+                            f"expected): wrap it, self.{name} = nn.Parameter(tensor)")
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):

@@ -2,6 +2,8 @@
 the reduced axes.
 """
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 
@@ -55,7 +57,8 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad):
         xp = get_array_module(grad)
-        grad = _restore_axes(grad, ctx.axes, ctx.keepdims) / grad.dtype.type(ctx.count)
+        # divide in float64, then round once: float16(n) is inf for n > 65504, which would give 0
+        grad = (_restore_axes(grad, ctx.axes, ctx.keepdims) / np.float64(ctx.count)).astype(grad.dtype, copy=False)
         return xp.broadcast_to(grad, ctx.shape).copy()
 
 
