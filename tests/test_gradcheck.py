@@ -416,3 +416,42 @@ def test_gradcheck_leaves_the_framework_generator_as_it_found_it():
     td.manual_seed(7)
     td.gradcheck(lambda x: model(x).sum(), [x], params=model)
     np.testing.assert_array_equal(td.rand(5).numpy(), expected)
+
+
+# ---------------------------------------------------------------- how params may be given
+
+
+@pytest.mark.parametrize(("params", "where"), [
+    ({"fc1": nn.Linear(4, 3)}, "'fc1' has type Linear"),
+    ([nn.Linear(4, 3)], "'param 0' has type Linear"),
+    ({"w": np.ones(3)}, "'w' has type ndarray"),
+    (3, "'params' has type int"),
+])
+def test_params_of_the_wrong_type_are_a_type_error(params, where):
+    x = td.randn(2, 4, dtype=td.float64, requires_grad=True)
+    with pytest.raises(TypeError, match=r"params must be a Module, a dict of name to Tensor, or a list of Tensors; "
+                                        + re.escape(where)):
+        td.gradcheck(lambda x: x.sum(), [x], params=params)
+
+
+@pytest.mark.parametrize("as_list", [
+    lambda model: list(model.parameters()),
+    lambda model: model.parameters(),  # a generator
+    lambda model: list(model.named_parameters()),
+    lambda model: dict(model.named_parameters()),
+])
+def test_params_as_a_list_or_dict_are_checked_and_named(as_list, broken_linear_weight_grad):
+    model = TwoLayer()
+    x = td.randn(3, 8, dtype=td.float64)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: model(x).sum(), [x], params=as_list(model))
+    (line,) = _report_lines(str(info.value))
+    assert re.search(r"(param 0|fc1\.weight)\[3, 7\]", line)
+    assert all(p.dtype == td.float32 for p in model.parameters())  # restored
+
+
+def test_a_single_tensor_as_params_is_checked():
+    w = td.randn(3, dtype=td.float64, requires_grad=True)
+    assert td.gradcheck(lambda x: (x * w).sum(), [td.randn(3, dtype=td.float64)], params=w)
+    with pytest.raises(td.GradcheckError, match=r"params\[1\]"):
+        td.gradcheck(lambda x: WrongSquare.apply(x * w).sum(), [td.randn(3, dtype=td.float64)], params=w)

@@ -41,10 +41,7 @@ def _array_from(data, dtype):
         array = xp.array(data)
         target = array.dtype if dtype is None else dtype
     else:
-        try:
-            array = np.array(data)  # Python ints beyond uint64 give an object array: _check_fits refuses them
-        except ValueError as err:
-            raise ValueError(f"cannot build a tensor from ragged nested sequences: {err}") from None
+        array = _array_from_python(data)
         kind = "i" if _holds_python_ints(array) else array.dtype.kind
         target = dtype or {"f": default_float, "i": int64, "u": int64, "b": bool_}.get(kind)
     if array.dtype.kind not in "biuf" and not _holds_python_ints(array):
@@ -62,6 +59,22 @@ def _stack_tensors(tensors):
                          "they need one shape (or make it from their .tolist())")
     backend.check_same_device([t.data for t in tensors], "tensor")
     return backend.get_array_module(tensors[0].data).stack([t.data for t in tensors])
+
+
+def _array_from_python(data):
+    """np.array(data), but Python ints beyond int64 stay Python ints (an object array) for _check_fits to refuse.
+
+    NumPy gives uint64 for [2**63], float64 for [1, 2**63] and an object array for [2**64].
+    """
+    try:
+        array = np.array(data)
+    except ValueError as err:
+        raise ValueError(f"cannot build a tensor from ragged nested sequences: {err}") from None
+    if array.dtype.kind in "uf" and array.size and np.abs(array).max() >= 2**63:
+        as_objects = np.array(data, dtype=object)
+        if _holds_python_ints(as_objects):
+            return as_objects
+    return array
 
 
 def _holds_python_ints(array):
