@@ -26,13 +26,6 @@ def linear(x, weight, bias=None):
     return Linear.apply(x, weight, bias)
 
 
-def _check_tensors(op_name, **arguments):
-    """Raise a TypeError naming the first argument that is neither a Tensor nor None (a list, an array)."""
-    for name, value in arguments.items():
-        if value is not None and not isinstance(value, Tensor):
-            raise TypeError(f"{op_name}: {name} must be a Tensor, got {type(value).__name__}; "
-                            "wrap it with td.tensor(...)")
-
 
 def relu(x):
     """max(x, 0), with gradient 0 at x = 0."""
@@ -364,3 +357,11 @@ def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
     mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
     return DropConnectLinear.apply(x, weight, bias, mask, scale=scale)
+
+
+def _check_tensors(op_name, **arguments):
+    """Raise a TypeError naming the first argument that is neither a Tensor nor None (a list, an array)."""
+    for name, value in arguments.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{op_name}: {name} must be a Tensor, got {type(value).__name__}; "
+                            "wrap it with td.tensor(...)")
