@@ -51,6 +51,7 @@ def _core_size_script():
     return module
 
 
+@pytest.mark.mutation_unsafe  # reads source line numbers, which mutmut's rewritten files change
 def test_how_it_works_matches_the_source():
     script = _core_size_script()
     text = script.PAGE.read_text()
@@ -60,6 +61,7 @@ def test_how_it_works_matches_the_source():
                           + "\n  ".join(problems))
 
 
+@pytest.mark.mutation_unsafe  # reads source line numbers, which mutmut's rewritten files change
 def test_core_size_script_reports_the_core(capsys):
     assert _core_size_script().main([]) == 0
     out = capsys.readouterr().out

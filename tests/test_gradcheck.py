@@ -455,3 +455,70 @@ def test_a_single_tensor_as_params_is_checked():
     assert td.gradcheck(lambda x: (x * w).sum(), [td.randn(3, dtype=td.float64)], params=w)
     with pytest.raises(td.GradcheckError, match=r"params\[1\]"):
         td.gradcheck(lambda x: WrongSquare.apply(x * w).sum(), [td.randn(3, dtype=td.float64)], params=w)
+
+
+# ---------------------------------------------------------------- numerical_grad's inputs, float64, report order
+
+
+def test_numerical_grad_takes_a_single_tensor():
+    xv = np.array([0.5, -1.0, 2.0])
+    x = td.tensor(xv, requires_grad=True)
+    (g,) = td.numerical_grad(lambda x: (x * x * x).sum(), x)
+    np.testing.assert_allclose(g, 3 * xv**2, rtol=1e-6)
+
+
+def test_numerical_grad_skips_a_constant_before_an_input_that_requires_grad():
+    c, x = td.tensor([2.0, 3.0]), td.tensor([1.0, -1.0], requires_grad=True)
+    gc, gx = td.numerical_grad(lambda c, x: (c * x * x).sum(), [c, x])
+    assert gc is None
+    np.testing.assert_allclose(gx, [4.0, -6.0], rtol=1e-6)
+    with pytest.raises(td.GradcheckError, match=r"input 1\[0\]"):  # the input is named by its position
+        td.gradcheck(lambda c, x: WrongSquare.apply(c * x).sum(), [c, x])
+
+
+def _float32_fn(x):
+    return (x * x).to(dtype=td.float32).sum()
+
+
+def test_gradcheck_warns_when_fn_does_not_compute_in_float64():
+    x = td.tensor([1.0, 2.0], dtype=td.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"gradcheck: fn returned float32, not float64, so the finite differences "
+                                         r"are inexact; make fn compute in float64"):
+        td.gradcheck(_float32_fn, [x], eps=1e-2, atol=1e-3, rtol=1e-3)
+    with pytest.warns(UserWarning, match="not float64"):
+        td.numerical_grad(_float32_fn, [x], eps=1e-2)
+
+
+@pytest.mark.mutation_unsafe  # checks a warning's call site, which mutmut's wrappers move
+def test_the_float64_warning_points_at_the_callers_line():
+    x = td.tensor([1.0, 2.0], dtype=td.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="not float64") as caught:
+        td.gradcheck(_float32_fn, [x], eps=1e-2, atol=1e-3, rtol=1e-3)
+    with pytest.warns(UserWarning, match="not float64") as caught_numerical:
+        td.numerical_grad(_float32_fn, [x], eps=1e-2)
+    assert caught[0].filename == caught_numerical[0].filename == __file__
+
+
+class WrongScaledSquare(td.Function):
+    """y = x^2 with backward 2 g x + 1: the same absolute error everywhere, a small relative one at large x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * grad * x + np.where(np.abs(x) > 100, 3.0, 1.0)
+
+
+def test_the_report_is_ordered_by_error_relative_to_the_tolerance():
+    # x[0] = 1: abs err 1 at a derivative of 2; x[1] = 1000: abs err 3 at 2000. The tolerance
+    # atol + rtol |numerical| is 0.002 and 2.00001: x[0] is 500 times over it, x[1] only 1.5 times,
+    # so x[0] comes first although its absolute error is the smaller one.
+    x = td.tensor([1000.0, 1.0], requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongScaledSquare.apply(x).sum(), [x], atol=1e-5, rtol=1e-3, eps=1e-4)
+    lines = _report_lines(str(info.value))
+    assert [re.search(r"input 0\[(\d+)\]", line).group(1) for line in lines] == ["1", "0"]

@@ -82,8 +82,11 @@ def _jacobian_column(fn, inputs, draws, tensor, index, eps):
     return (plus - minus) / (2 * eps), plus, minus
 
 
-def _first_call(fn, inputs):
-    """Call fn once, recording its random draws; check that it returns one floating-point Tensor."""
+def _first_call(fn, inputs, caller_depth):
+    """Call fn once, recording its random draws; check that it returns one floating-point Tensor.
+
+    caller_depth: how many frames up the user's call is, so that a warning points at it.
+    """
     with record_draws() as draws:
         out = fn(*inputs)
     if not isinstance(out, Tensor):
@@ -93,7 +96,7 @@ def _first_call(fn, inputs):
             f"gradcheck: fn returned {out.dtype}, not float64, so the finite differences are inexact; "
             "make fn compute in float64 (inputs are passed as float64 copies)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_depth + 1,
         )
     return out, draws
 
@@ -106,7 +109,7 @@ def numerical_grad(fn, inputs, eps=1e-6):
     """
     inputs = _float64_copies((inputs,) if isinstance(inputs, Tensor) else inputs)
     with fork_rng():
-        out, draws = _first_call(fn, inputs)
+        out, draws = _first_call(fn, inputs, caller_depth=2)  # numerical_grad <- the user
     if out.size != 1:
         raise ValueError(f"numerical_grad needs fn to return one element, got shape {out.shape}")
     grads = []
@@ -185,7 +188,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, max_eleme
 
 
 def _gradcheck(fn, inputs, named, eps, atol, rtol, max_elements, seed):
-    out, draws = _first_call(fn, inputs)
+    out, draws = _first_call(fn, inputs, caller_depth=3)  # _gradcheck <- gradcheck <- the user
     n_out = out.size
     rng = np.random.default_rng(seed)
     full_jacobian = n_out <= FULL_JACOBIAN_MAX_OUTPUTS

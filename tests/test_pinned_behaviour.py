@@ -1,0 +1,218 @@
+"""Behaviours that mutation testing (scripts/mutation.sh) found unpinned: each test fails if one planted bug survives.
+
+Losses on one (C,) sample, the loss functions' defaults, the dropout family's defaults, the fused
+cross-entropy's upstream gradient, per-row softmax shifts, axis bounds and Linear's mixed-dtype bias.
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_drop as td
+import tinygrad_drop.nn.functional as F
+from tests.helpers import randn
+
+LOGITS = randn((4,), seed=7)
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+# ---------------------------------------------------------------- losses on a single (C,) sample
+
+
+def test_nll_loss_on_one_sample_is_minus_the_target_log_probability():
+    torch = _torch()
+    log_probs = td.tensor(LOGITS).log_softmax()
+    expected = torch.nn.functional.nll_loss(torch.tensor(LOGITS).log_softmax(0), torch.tensor(2))
+    for reduction in ("mean", "sum", "none"):
+        loss = F.nll_loss(log_probs, td.tensor(2), reduction=reduction)
+        np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-12)
+        assert loss.item() > 0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_on_one_sample_matches_torch(reduction, smoothing):
+    torch = _torch()
+    logits = td.tensor(LOGITS, requires_grad=True)
+    t_logits = torch.tensor(LOGITS, requires_grad=True)
+    loss = F.cross_entropy(logits, td.tensor(1), reduction=reduction, label_smoothing=smoothing)
+    expected = torch.nn.functional.cross_entropy(t_logits, torch.tensor(1), reduction=reduction,
+                                                 label_smoothing=smoothing)
+    assert loss.shape == tuple(expected.shape) == ()
+    np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-12)
+    (loss * 3.0).backward()
+    (expected * 3.0).backward()
+    np.testing.assert_allclose(logits.grad, t_logits.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_on_one_sample_with_probability_targets_matches_torch(smoothing):
+    torch = _torch()
+    probs = np.array([0.1, 0.2, 0.3, 0.4])
+    for reduction in ("mean", "sum", "none"):
+        loss = F.cross_entropy(td.tensor(LOGITS), td.tensor(probs), reduction=reduction, label_smoothing=smoothing)
+        expected = torch.nn.functional.cross_entropy(torch.tensor(LOGITS), torch.tensor(probs), reduction=reduction,
+                                                     label_smoothing=smoothing)
+        np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_a_target_equal_to_the_class_count_is_out_of_range():
+    for loss in (F.cross_entropy, lambda x, t: F.nll_loss(x.log_softmax(), t)):
+        with pytest.raises(IndexError, match=r"target 4 is out of range for 4 classes \(targets must be in \[0, 3\]\)"):
+            loss(td.tensor(np.zeros((2, 4))), td.tensor([0, 4]))
+        with pytest.raises(IndexError, match="target 4 is out of range"):
+            loss(td.tensor(np.zeros(4)), td.tensor(4))
+        assert np.isfinite(loss(td.tensor(np.zeros((2, 4))), td.tensor([0, 3])).item())
+
+
+def test_loss_reductions_default_to_the_mean():
+    log_probs = td.tensor(randn((5, 3), seed=2)).log_softmax()
+    target = td.tensor([0, 2, 1, 1, 0])
+    assert F.nll_loss(log_probs, target).item() == pytest.approx(F.nll_loss(log_probs, target, "none").numpy().mean())
+    logits = td.tensor(randn((5, 3), seed=2))
+    assert F.cross_entropy(logits, target).item() == pytest.approx(
+        F.cross_entropy(logits, target, reduction="none").numpy().mean())
+    assert F.mse_loss(logits, td.zeros(5, 3, dtype=td.float64)).item() == pytest.approx((logits.numpy() ** 2).mean())
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_the_fused_cross_entropy_scales_by_the_upstream_gradient(reduction):
+    torch = _torch()
+    values, target = randn((5, 3), seed=4), np.array([0, 2, 1, 1, 0])
+    upstream = randn((5,), seed=5) if reduction == "none" else np.array(2.5)
+    logits, t_logits = td.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    F.cross_entropy(logits, td.tensor(target), reduction=reduction, label_smoothing=0.1).backward(upstream)
+    torch.nn.functional.cross_entropy(t_logits, torch.tensor(target), reduction=reduction,
+                                      label_smoothing=0.1).backward(torch.tensor(upstream))
+    np.testing.assert_allclose(logits.grad, t_logits.grad.numpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- softmax shifts each row by its own max
+
+
+def test_softmax_log_softmax_and_cross_entropy_shift_each_row_by_its_own_max():
+    # a shift by the global max (1000) would give e^-1000 = 0 in the first row and 0 / 0 = NaN
+    rows = td.tensor([[0.0, 0.0], [1000.0, 1000.0]], requires_grad=True)
+    np.testing.assert_array_equal(rows.softmax(axis=-1).numpy(), np.full((2, 2), 0.5))
+    np.testing.assert_allclose(rows.log_softmax(axis=-1).numpy(), np.full((2, 2), np.log(0.5)), rtol=1e-6)
+    columns = td.tensor([[0.0, 1000.0], [0.0, 1000.0]])
+    np.testing.assert_array_equal(columns.softmax(axis=0).numpy(), np.full((2, 2), 0.5))
+    np.testing.assert_allclose(columns.log_softmax(axis=0).numpy(), np.full((2, 2), np.log(0.5)), rtol=1e-6)
+    loss = F.cross_entropy(rows, td.tensor([0, 1]), reduction="none")
+    np.testing.assert_allclose(loss.numpy(), [np.log(2), np.log(2)], rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_allclose(rows.grad, [[-0.5, 0.5], [0.5, -0.5]], rtol=1e-6)
+
+
+# ---------------------------------------------------------------- axis bounds
+
+
+def test_axis_minus_ndim_is_the_first_axis_and_ndim_is_out_of_range():
+    x = td.tensor(np.arange(6.0).reshape(2, 3))
+    for reduce in (x.sum, x.mean, x.max, x.softmax, x.log_softmax):
+        np.testing.assert_array_equal(reduce(axis=-2).numpy(), reduce(axis=0).numpy())
+    for reduce in (x.sum, x.mean, x.max):
+        for axis in (2, -3):
+            with pytest.raises(ValueError, match=f"axis {axis} is out of range for a tensor with 2 dimensions"):
+                reduce(axis=axis)
+    v = td.tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match="axis 1 is out of range for a tensor with 1 dimensions"):
+        v.sum(axis=1)
+    assert v.sum(axis=-1).item() == 3.0 and v.sum(axis=0).item() == 3.0
+    scalar = td.tensor(2.0, requires_grad=True)
+    for axis in (0, -1):  # a 0-d tensor takes axis 0 or -1, as in torch
+        for y in (scalar.sum(axis=axis), scalar.mean(axis=axis), scalar.max(axis=axis)):
+            assert y.shape == () and y.item() == 2.0
+            y.backward()
+    assert scalar.grad.item() == 6.0
+    for axis in (1, -2):
+        with pytest.raises(ValueError, match=f"axis {axis} is out of range for a tensor with 0 dimensions"):
+            scalar.sum(axis=axis)
+
+
+# ---------------------------------------------------------------- Linear's bias of another dtype
+
+
+def test_linear_with_a_bias_of_another_dtype_promotes_as_numpy_does():
+    x, w = randn((3, 4), seed=1).astype(np.float32), randn((2, 4), seed=2).astype(np.float32)
+    b = randn((2,), seed=3)  # float64
+    y = F.linear(td.tensor(x), td.tensor(w), td.tensor(b))
+    assert y.dtype == td.float64  # y += b in place would have kept float32
+    np.testing.assert_allclose(y.numpy(), x @ w.T + b, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- the dropout family's defaults
+
+
+def _same_draw(call_default, call_explicit):
+    """Run both calls from the same seed and return both results' arrays."""
+    td.manual_seed(11)
+    a = call_default()
+    td.manual_seed(11)
+    b = call_explicit()
+    return (a if isinstance(a, np.ndarray) else a.numpy()), (b if isinstance(b, np.ndarray) else b.numpy())
+
+
+@pytest.mark.parametrize(("name", "default", "explicit"), [
+    ("dropout", lambda x: F.dropout(x), lambda x: F.dropout(x, 0.5, True)),
+    ("dropout1d", lambda x: F.dropout1d(x), lambda x: F.dropout1d(x, 0.5, True)),
+    ("dropout2d", lambda x: F.dropout2d(x[..., None]), lambda x: F.dropout2d(x[..., None], 0.5, True)),
+    ("gaussian_dropout", lambda x: F.gaussian_dropout(x), lambda x: F.gaussian_dropout(x, 0.5, True)),
+    ("drop_path", lambda x: F.drop_path(x), lambda x: F.drop_path(x, 0.5, True, "row")),
+    ("alpha_dropout", lambda x: F.alpha_dropout(x, training=True), lambda x: F.alpha_dropout(x, 0.5, True)),
+    ("feature_alpha_dropout", lambda x: F.feature_alpha_dropout(x, training=True),
+     lambda x: F.feature_alpha_dropout(x, 0.5, True)),
+    ("dropconnect_linear", lambda x: F.dropconnect_linear(x[0], td.ones(5, 6)),
+     lambda x: F.dropconnect_linear(x[0], td.ones(5, 6), None, 0.5, True)),
+])
+def test_dropout_family_defaults_are_p_one_half_in_training(name, default, explicit):
+    x = td.ones(64, 8, 6)
+    a, b = _same_draw(lambda: default(x), lambda: explicit(x))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, np.broadcast_to(x.numpy(), a.shape) if a.shape == x.shape else a + 1)
+    td.manual_seed(11)
+    again = explicit(x).numpy()
+    td.manual_seed(11)
+    other_p = {"dropconnect_linear": lambda: F.dropconnect_linear(x[0], td.ones(5, 6), None, 0.25, True)}.get(
+        name, lambda: None)()
+    if other_p is not None:
+        assert not np.array_equal(again, other_p.numpy())
+
+
+def test_drop_path_defaults_to_one_value_per_sample():
+    x = td.ones(200, 3)
+    y = F.drop_path(x).numpy()
+    assert set(np.unique(y)) == {0.0, 2.0}  # p = 0.5: kept rows are scaled by 2
+    assert np.all(y == y[:, :1])  # each row all kept or all dropped
+    assert 0 < (y[:, 0] == 0).sum() < 200
+
+
+def test_alpha_dropouts_default_to_evaluation_as_in_torch():
+    x = td.randn(4, 3, 2)
+    assert F.alpha_dropout(x) is x and F.feature_alpha_dropout(x) is x
+    assert F.alpha_dropout(x, 0.5) is x and F.feature_alpha_dropout(x, 0.5) is x
+
+
+def test_dropout_family_defaults_draw_with_p_one_half():
+    # half of 10^5 values are dropped, within 5 standard errors sqrt(p (1 - p) / n) = 0.0079
+    x = td.ones(100_000)
+    for y in (F.dropout(x), F.drop_path(x[:, None])[:, 0], F.dropout1d(x.reshape(1000, 100, 1))):
+        dropped = (y.numpy() == 0).mean()
+        assert abs(dropped - 0.5) < 0.008, dropped
+    w = F.dropconnect_linear(td.tensor(np.eye(300, dtype=np.float32)), td.ones(300, 300)).numpy()
+    assert abs((w == 0).mean() - 0.5) < 0.008
+    noise = F.gaussian_dropout(x).numpy()
+    assert abs(noise.var() - 1.0) < 0.03  # p / (1 - p) = 1 at p = 0.5
+    alpha = F.alpha_dropout(x, training=True).numpy()
+    assert abs((alpha == alpha.min()).mean() - 0.5) < 0.008
+
+
+@pytest.mark.parametrize("p", [True, False, "0.5", None, -0.1, 1.5, float("nan")])
+def test_p_must_be_a_number_in_zero_one_not_a_bool(p):
+    x = td.ones(4, 3)
+    for op in (F.dropout, F.alpha_dropout, F.gaussian_dropout, F.drop_path,
+               lambda x, p, training: F.dropconnect_linear(x, td.ones(2, 3), None, p, training)):
+        with pytest.raises(ValueError, match=r"probability has to be between 0 and 1, but got p="):
+            op(x, p, training=True)
