@@ -31,10 +31,13 @@ cat >> pyproject.toml <<TOML
 source_paths = ["tinygrad_drop"]
 only_mutate = [${only%, }]
 also_copy = [${copy%, }]
-pytest_add_cli_args = ["-q", "-p", "no:cacheprovider", "-m", "not mutation_unsafe"]
+pytest_add_cli_args = ["-q", "-m", "not mutation_unsafe"]
 use_git_change_detection = false
 TOML
 
+# Tests that start a Python subprocess find the mutated package through PYTHONPATH. The folder must
+# exist before Python starts, or Python caches it as missing and mutmut's own import of it fails.
+mkdir -p mutants
 PYTHONPATH="$work/mutants" OMP_NUM_THREADS=1 mutmut run --max-children "${MUTATION_JOBS:-$(nproc)}" > mutmut.log 2>&1 || {
   tail -n 40 mutmut.log; echo "mutmut failed; the log is $work/mutmut.log"; exit 1; }
 mutmut results --all true > results.txt
