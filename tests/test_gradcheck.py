@@ -522,3 +522,22 @@ def test_the_report_is_ordered_by_error_relative_to_the_tolerance():
         td.gradcheck(lambda x: WrongScaledSquare.apply(x).sum(), [x], atol=1e-5, rtol=1e-3, eps=1e-4)
     lines = _report_lines(str(info.value))
     assert [re.search(r"input 0\[(\d+)\]", line).group(1) for line in lines] == ["1", "0"]
+
+
+def test_an_exact_match_passes_with_zero_tolerances():
+    # powers of two make the central difference of 2x exact: |numerical - analytical| = 0, which
+    # is not greater than atol + rtol |numerical| = 0
+    x = td.tensor([1.0, -0.5, 4.0], requires_grad=True)
+    assert td.gradcheck(lambda x: x * 2.0, [x], eps=2.0**-10, atol=0.0, rtol=0.0)
+    with pytest.raises(td.GradcheckError):
+        td.gradcheck(lambda x: WrongSquare.apply(x), [x], eps=2.0**-10, atol=0.0, rtol=0.0)
+
+
+@pytest.mark.parametrize(("slope", "is_kink"), [(5.25e-5, True), (4.75e-5, False)])
+def test_a_kink_is_one_sided_slopes_differing_by_over_ten_tolerances(slope, is_kink):
+    # s |x| at 0: numerical 0, analytical -s (relu'(0) = 0), one-sided slopes s and -s. With
+    # atol = 1e-5 and numerical = 0 the tolerance is 1e-5, so slopes 2s apart are a kink above 1e-4.
+    x = _tensor([0.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: (F.relu(x) * 2.0 - x) * slope, [x], atol=1e-5, rtol=1e-3)
+    assert ("kink" in str(info.value)) is is_kink

@@ -12,6 +12,7 @@ later call replays them, so all evaluations see the same masks without the user 
 framework's generator is restored afterwards, so a check does not change the run around it.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -131,11 +132,12 @@ def _check_one(name, tensor, fn, inputs, draws, cotangents, analytical, base, ep
         column, plus, minus = _jacobian_column(fn, inputs, draws, tensor, index, eps)
         for k, u in enumerate(cotangents):
             num, ana = float(u @ column), float(analytical[k][index])
-            abs_err = abs(num - ana)
-            if abs_err > atol + rtol * abs(num):
+            abs_err, tolerance = abs(num - ana), atol + rtol * abs(num)
+            if abs_err > tolerance:
                 slopes = (u @ (plus - base)) / eps, (u @ (base - minus)) / eps
-                kink = abs(slopes[0] - slopes[1]) > 10 * (atol + rtol * abs(num))
-                failures.append((abs_err / (atol + rtol * abs(num)), name, index, k, num, ana, abs_err, kink))
+                kink = abs(slopes[0] - slopes[1]) > 10 * tolerance
+                badness = abs_err / tolerance if tolerance else math.inf  # how many tolerances off: the sort key
+                failures.append((badness, name, index, k, num, ana, abs_err, kink))
     return failures
 
 
