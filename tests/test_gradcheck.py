@@ -206,7 +206,7 @@ def test_numerical_grad_of_exp_and_log():
 
 def test_numerical_grad_needs_a_scalar_output():
     x = _tensor([1.0, 2.0], "cpu")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^numerical_grad needs fn to return one element, got shape \(2,\)$"):
         td.numerical_grad(lambda x: x * 2.0, [x])
 
 
@@ -245,7 +245,8 @@ def test_float32_inputs_are_checked_as_float64_copies(recwarn):
 
 def test_value_error_when_nothing_requires_grad():
     x = _tensor([1.0, 2.0], "cpu", requires_grad=False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^gradcheck: no input or parameter requires grad, so there is nothing to "
+                                         "check$"):
         td.gradcheck(lambda x: (x * x).sum(), [x])
 
 
@@ -365,7 +366,9 @@ def test_changing_random_draws_are_reported():
     with pytest.raises(td.GradcheckError) as info:
         td.gradcheck(fn, [x])
     message = str(info.value)
-    assert "random draws" in message and "different" in message
+    assert message.startswith("gradcheck: fn made different random draws from one call to the next (")
+    assert message.endswith("). gradcheck replays the draws of the first call to hold dropout masks fixed, so "
+                            "every call of fn must draw the same kinds and shapes in the same order")
 
 
 # ---------------------------------------------------------------- kinks and max_elements
@@ -429,8 +432,9 @@ def test_gradcheck_leaves_the_framework_generator_as_it_found_it():
 ])
 def test_params_of_the_wrong_type_are_a_type_error(params, where):
     x = td.randn(2, 4, dtype=td.float64, requires_grad=True)
-    with pytest.raises(TypeError, match=r"params must be a Module, a dict of name to Tensor, or a list of Tensors; "
-                                        + re.escape(where)):
+    with pytest.raises(TypeError, match=r"^gradcheck: params must be a Module, a dict of name to Tensor, or a list "
+                                        r"of Tensors; " + re.escape(where) + r" \(pass a module as params=module, or "
+                                        r"dict\(module.named_parameters\(\)\)\)$"):
         td.gradcheck(lambda x: x.sum(), [x], params=params)
 
 
@@ -541,3 +545,63 @@ def test_a_kink_is_one_sided_slopes_differing_by_over_ten_tolerances(slope, is_k
     with pytest.raises(td.GradcheckError) as info:
         td.gradcheck(lambda x: (F.relu(x) * 2.0 - x) * slope, [x], atol=1e-5, rtol=1e-3)
     assert ("kink" in str(info.value)) is is_kink
+    if is_kink:
+        assert _report_lines(str(info.value))[0].endswith(
+            "  <- one-sided slopes differ: a kink (e.g. ReLU at 0) near this point")
+
+
+def test_fn_must_return_a_tensor():
+    x = _tensor([1.0], "cpu")
+    with pytest.raises(TypeError, match="^gradcheck: fn must return a Tensor, got float$"):
+        td.gradcheck(lambda x: 1.0, [x])
+
+
+def test_report_lines_of_a_scalar_output_and_a_0d_input():
+    x = td.tensor(0.25, requires_grad=True)  # numerical 0.5, analytical 0.25: rel err 0.5 below |numerical| = 1
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x), [x])
+    (line,) = _report_lines(str(info.value))
+    assert line.startswith("  input 0: numerical 0.5")  # a 0-d input has no [index]; one output, no element
+    assert line.endswith("numerical 0.5, analytical 0.25, abs err 0.25, rel err 0.5")
+    assert "gradcheck failed: 1 of 1 checked values differ" in str(info.value)
+    assert str(info.value).splitlines()[0].endswith("atol=1e-05, rtol=0.001); worst first:")
+
+
+@pytest.mark.parametrize(("n", "kind", "checked"), [(32, "output element", 32 * 32), (33, "random cotangent", 33 * 3)])
+def test_outputs_up_to_32_elements_get_the_full_jacobian(n, kind, checked):
+    x = td.tensor(np.arange(1.0, n + 1), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x), [x])
+    message = str(info.value)
+    assert f" of {checked} checked values differ" in message and f"({kind} " in _report_lines(message)[0]
+
+
+def test_random_cotangents_and_picks_come_from_seed_zero_by_default():
+    x = td.tensor(np.arange(1.0, 41.0), requires_grad=True)
+
+    def report(**kwargs):
+        with pytest.raises(td.GradcheckError) as info:
+            td.gradcheck(lambda x: WrongSquare.apply(x), [x], max_elements=5, **kwargs)
+        return str(info.value)
+
+    default = report()
+    assert default == report() == report(seed=0)  # the same check every time
+    assert default != report(seed=1)
+    assert "of 15 checked values differ" in default  # 5 elements x 3 random cotangents
+
+
+def test_max_elements_picks_distinct_elements():
+    x = td.tensor(np.arange(1.0, 13.0), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x], max_elements=10)
+    indices = [re.search(r"input 0\[(\d+)\]", line).group(1) for line in _report_lines(str(info.value))]
+    assert len(indices) == len(set(indices)) == 10
+
+
+def test_the_checked_count_adds_up_over_inputs_and_ten_failures_need_no_more_line():
+    a, b = td.tensor(np.arange(1.0, 6.0), requires_grad=True), td.tensor(np.arange(1.0, 6.0), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda a, b: WrongSquare.apply(a).sum() + WrongSquare.apply(b).sum(), [a, b])
+    message = str(info.value)
+    assert "10 of 10 checked values differ" in message
+    assert len(_report_lines(message)) == 10 and "... and" not in message

@@ -216,3 +216,32 @@ def test_p_must_be_a_number_in_zero_one_not_a_bool(p):
                lambda x, p, training: F.dropconnect_linear(x, td.ones(2, 3), None, p, training)):
         with pytest.raises(ValueError, match=r"probability has to be between 0 and 1, but got p="):
             op(x, p, training=True)
+
+
+def test_broadcast_dims_zero_and_minus_ndim_are_the_first_axis():
+    x = td.ones(4, 6)
+    for dims in (0, -2, (0,), [-2]):
+        _, mask = F.dropout(x, p=0.5, broadcast_dims=dims, return_mask=True)
+        assert mask.shape == (1, 6)
+    for dims in (2, -3, (0, 2)):
+        with pytest.raises(ValueError, match=r"broadcast_dims .* is out of range for an input of shape \(4, 6\)"):
+            F.dropout(x, p=0.5, broadcast_dims=dims)
+    _, mask = F.dropout(x, p=0.5, broadcast_dims=(), return_mask=True)
+    assert mask.shape == (4, 6)
+
+
+def test_return_mask_without_a_draw_gives_none():
+    x = td.ones(3)
+    for kwargs in ({"training": False}, {"p": 0.0}):
+        y, mask = F.dropout(x, return_mask=True, **kwargs)
+        assert y is x and mask is None
+
+
+def test_label_smoothing_of_one_is_allowed_and_matches_torch():
+    torch = _torch()
+    values, target = randn((3, 4), seed=9), np.array([0, 3, 1])
+    loss = F.cross_entropy(td.tensor(values), td.tensor(target), label_smoothing=1.0)
+    expected = torch.nn.functional.cross_entropy(torch.tensor(values), torch.tensor(target), label_smoothing=1.0)
+    np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-12)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        F.cross_entropy(td.tensor(values), td.tensor(target), label_smoothing=-0.1)
