@@ -4,6 +4,8 @@ Losses on one (C,) sample, the loss functions' defaults, the dropout family's de
 cross-entropy's upstream gradient, per-row softmax shifts, axis bounds and Linear's mixed-dtype bias.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -245,3 +247,111 @@ def test_label_smoothing_of_one_is_allowed_and_matches_torch():
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-12)
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         F.cross_entropy(td.tensor(values), td.tensor(target), label_smoothing=-0.1)
+
+
+# ---------------------------------------------------------------- every error and warning of F, word for word
+
+X = td.ones(2, 3)
+ERRORS = {
+    "p": (lambda: F.dropout(X, p=1.5), ValueError, "dropout probability has to be between 0 and 1, but got p=1.5"),
+    "mask dtype": (lambda: F.dropout(X, 0.5, mask=np.ones((2, 3))), TypeError,
+                   "dropout mask must be a bool array (True = keep), got dtype float64"),
+    "mask shape": (lambda: F.dropout(X, 0.5, mask=np.ones((2,), bool)), ValueError,
+                   "dropout mask of shape (2,) does not broadcast to the input's shape (2, 3)"),
+    "broadcast_dims": (lambda: F.dropout(X, 0.5, broadcast_dims=5), ValueError,
+                       "broadcast_dims 5 is out of range for an input of shape (2, 3)"),
+    "dropout of ints": (lambda: F.dropout(td.tensor([1, 2]), 0.5), TypeError,
+                        "dropout needs a floating-point input, got dtype int64"),
+    "reduction, probabilities": (lambda: F.cross_entropy(X, td.ones(2, 3), reduction="avg"), ValueError,
+                                 "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
+    "reduction, indices": (lambda: F.cross_entropy(X, td.tensor([0, 1]), reduction="avg"), ValueError,
+                           "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
+    "logits rank": (lambda: F.cross_entropy(td.ones(2, 3, 4), td.tensor([0, 1])), ValueError,
+                    "cross_entropy expects logits of shape (N, C) or (C,), got (2, 3, 4)"),
+    "label_smoothing": (lambda: F.cross_entropy(X, td.tensor([0, 1]), label_smoothing=2), ValueError,
+                        "label_smoothing must be in [0, 1], got 2"),
+    "probability shape": (lambda: F.cross_entropy(X, td.ones(2, 4)), ValueError,
+                          "probability targets must have the logits' shape (2, 3), got (2, 4)"),
+    "target shape": (lambda: F.nll_loss(X, td.tensor([0, 1, 2])), ValueError,
+                     "nll_loss: target of shape (3,) does not fit input of shape (2, 3) (expected class indices of "
+                     "shape (2,))"),
+    "float target": (lambda: F.nll_loss(X, td.tensor([0.5, 1.0], dtype=td.float64)), TypeError,
+                     "nll_loss: class-index targets must be integers, got dtype float64"),
+    "target range": (lambda: F.nll_loss(X, td.tensor([0, -1])), IndexError,
+                     "nll_loss: target -1 is out of range for 3 classes (targets must be in [0, 2])"),
+    "random op of ints": (lambda: F.alpha_dropout(td.tensor([1, 2]), 0.5, True), TypeError,
+                          "alpha_dropout needs a floating-point input, got dtype int64"),
+    "channel axis": (lambda: F.dropout2d(td.ones(3), 0.5), ValueError,
+                     "dropout2d needs an input with a channel axis, got shape (3,)"),
+    "dropout1d rank": (lambda: F.dropout1d(td.ones(3), 0.5), ValueError,
+                       "dropout1d expects a 2-D (C, L) or 3-D (N, C, L) input, got shape (3,); use dropout2d/dropout3d "
+                       "for more spatial axes, dropout for elementwise dropout"),
+    "feature_alpha rank": (lambda: F.feature_alpha_dropout(td.ones(3), 0.5, True), ValueError,
+                           "feature_alpha_dropout needs an (N, C, ...) input of 2 or more axes, got shape (3,)"),
+    "gaussian p=1": (lambda: F.gaussian_dropout(X, 1.0), ValueError,
+                     "gaussian dropout: p=1 gives infinite noise variance p / (1 - p); use p < 1"),
+    "drop_path mode": (lambda: F.drop_path(X, 0.5, mode="col"), ValueError,
+                       "drop_path mode has to be 'row' or 'batch', but got 'col'"),
+    "drop_path 0-d": (lambda: F.drop_path(td.tensor(1.0), 0.5), ValueError,
+                      "drop_path with mode='row' needs a batch axis, got a 0-D input"),
+    "not a tensor": (lambda: F.linear(X, [[1.0]]), TypeError,
+                     "linear: weight must be a Tensor, got list; wrap it with td.tensor(...)"),
+}
+WARNINGS = {
+    "mse_loss shapes": (lambda: F.mse_loss(X, td.ones(3)),
+                        ["mse_loss: input shape (2, 3) and target shape (3,) differ and will broadcast, which is "
+                         "rarely intended"]),
+    "dropout2d 5-D": (lambda: F.dropout2d(td.ones(1, 2, 2, 2, 2), 0.5),
+                      ["dropout2d: received a 5-D input of shape (1, 2, 2, 2, 2); dropout2d is meant for "
+                       "(N, C, H, W) inputs. Use dropout for elementwise dropout"]),
+    "dropout2d 3-D": (lambda: F.dropout2d(td.ones(1, 2, 2), 0.5),
+                      ["dropout2d: received a 3-D input and, as PyTorch does, reads it as (N, C, L) with C the "
+                       "channel axis (not as an unbatched (C, H, W)); use dropout1d to say so, or add a batch axis"]),
+    "dropout3d 3-D": (lambda: F.dropout3d(td.ones(1, 2, 2), 0.5),
+                      ["dropout3d: received a 3-D input of shape (1, 2, 2); dropout3d is meant for (N, C, D, H, W) or "
+                       "(C, D, H, W) inputs. Use dropout for elementwise dropout"]),
+    "dropout2d 4-D": (lambda: F.dropout2d(td.ones(1, 2, 2, 2), 0.5), []),
+    "dropout3d 4-D and 5-D": (lambda: (F.dropout3d(td.ones(2, 2, 2, 2), 0.5), F.dropout3d(td.ones(1, 2, 2, 2, 2))), []),
+    "mse_loss same shapes": (lambda: F.mse_loss(X, td.ones(2, 3)), []),
+}
+
+
+@pytest.mark.filterwarnings("ignore:dropout2d")  # a 1-D input warns before it is refused
+@pytest.mark.parametrize("case", ERRORS, ids=list(ERRORS))
+def test_each_error_of_functional_says_exactly_this(case):
+    call, kind, message = ERRORS[case]
+    with pytest.raises(kind) as info:
+        call()
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("case", WARNINGS, ids=list(WARNINGS))
+def test_each_warning_of_functional_says_exactly_this(case):
+    import warnings
+
+    call, messages = WARNINGS[case]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    assert [str(w.message) for w in caught] == messages
+    assert all(w.category is UserWarning for w in caught)
+
+
+def test_the_eval_mode_warning_says_what_to_pass():
+    import warnings
+
+    from tinygrad_drop import nn
+
+    class Net(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.5)
+
+    F._warned_call_sites.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Net().eval()(td.ones(2, 2))
+    (warning,) = caught
+    assert warning.category is UserWarning
+    assert re.fullmatch(r"F\.dropout\(\.\.\., training=True\) at .+:\d+ runs inside Net\.forward while that module "
+                        r"is in eval mode, so it stays on at evaluation; pass training=self\.training \(warned once "
+                        r"per call site\)", str(warning.message))
