@@ -61,6 +61,7 @@ def test_regularisers(load, capsys):
         assert 0.3 < row["test_acc"] <= 1.0 and row["gap"] == pytest.approx(row["train_acc"] - row["test_acc"])
 
 
+@pytest.mark.mutation_unsafe  # counts warnings per call site, which mutmut's wrappers merge
 def test_train_eval_bug(load, capsys):
     F._warned_call_sites.clear()  # the functional part warns once per call site, so start fresh
     result = load("train_eval_bug").main(["--quick"])
