@@ -356,3 +356,48 @@ def test_the_eval_mode_warning_says_what_to_pass():
     assert re.fullmatch(r"F\.\w+\(\.\.\., training=True\) at .+:\d+ runs inside Net\.forward while that module "
                         r"is in eval mode, so it stays on at evaluation; pass training=self\.training \(warned once "
                         r"per call site\)", str(warning.message))
+
+
+OP_ERRORS = {
+    "mask_storage": (lambda: F.dropout(td.ones(2), 0.5, mask_storage="bits"),
+                     "mask_storage must be 'bool' or 'recompute', got 'bits'"),
+    "linear shapes": (lambda: F.linear(td.ones(2, 3), td.ones(4, 2)),
+                      "linear: input of shape (2, 3) does not fit weight of shape (4, 2) (expected input shape "
+                      "(..., 2) and a 2-D weight (out, in))"),
+    "linear 1-D weight": (lambda: F.linear(td.ones(2, 3), td.ones(3)),
+                          "linear: input of shape (2, 3) does not fit weight of shape (3,) (expected input shape "
+                          "(..., 3) and a 2-D weight (out, in))"),
+    "linear 0-d input": (lambda: F.linear(td.tensor(1.0), td.ones(4, 1)),
+                         "linear: input of shape () does not fit weight of shape (4, 1) (expected input shape "
+                         "(..., 1) and a 2-D weight (out, in))"),
+    "linear bias": (lambda: F.linear(td.ones(2, 3), td.ones(4, 3), td.ones(3)),
+                    "linear: bias of shape (3,) does not fit weight of shape (4, 3)"),
+    "matmul 0-d": (lambda: td.tensor(1.0) @ td.ones(2),
+                   "matmul needs operands with at least 1 dimension, got shapes () and (2,)"),
+    "matmul 0-d right": (lambda: td.ones(2) @ td.tensor(1.0),
+                         "matmul needs operands with at least 1 dimension, got shapes (2,) and ()"),
+    "matmul inner": (lambda: td.ones(2, 3) @ td.ones(2, 3),
+                     "matmul shape mismatch: (2, 3) @ (2, 3) (inner sizes 3 and 2 differ)"),
+    "matmul inner, 1-D right": (lambda: td.ones(2, 3) @ td.ones(2),
+                                "matmul shape mismatch: (2, 3) @ (2,) (inner sizes 3 and 2 differ)"),
+    "matmul batch": (lambda: td.ones(2, 2, 3) @ td.ones(3, 3, 4),
+                     "matmul shape mismatch: (2, 2, 3) @ (3, 3, 4) (batch shapes (2,) and (3,) cannot be broadcast "
+                     "together)"),
+    "axis": (lambda: td.ones(2).sum(axis=3), "axis 3 is out of range for a tensor with 1 dimensions"),
+    "empty max": (lambda: td.ones(0).max(), "max of an empty tensor of shape (0,) is undefined"),
+}
+
+
+@pytest.mark.parametrize("case", OP_ERRORS, ids=list(OP_ERRORS))
+def test_each_error_of_the_ops_says_exactly_this(case):
+    call, message = OP_ERRORS[case]
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_matmul_batch_axes_of_size_one_broadcast():
+    a, b = randn((1, 2, 3), seed=1), randn((4, 3, 5), seed=2)
+    np.testing.assert_allclose((td.tensor(a) @ td.tensor(b)).numpy(), a @ b, rtol=1e-12)
+    np.testing.assert_allclose((td.tensor(b[:1]) @ td.tensor(randn((5, 2), seed=3))).numpy(),
+                               b[:1] @ randn((5, 2), seed=3), rtol=1e-12)
