@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import tinygrad_drop.nn.functional as F
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKER = r"(?:<!-- (?P<kind>no-test|requires): *(?P<arg>.*?) *-->\n)?"
@@ -31,6 +33,7 @@ def _blocks(page):
 def test_python_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setattr(F, "_warned_call_sites", set())  # a page that shows a once-per-call-site warning sees it
     namespace = {"__name__": "__main__"}
     for first_line, code, kind, arg in _blocks(page):
         if kind == "no-test":
