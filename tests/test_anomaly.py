@@ -19,6 +19,7 @@ def _quiet_numpy():
         yield
 
 
+@pytest.mark.mutation_unsafe  # checks the user's line, which mutmut's wrappers hide
 def test_forward_nan_names_the_op_the_input_shapes_and_the_line(device):
     x = td.Tensor([[-1.0, 1.0], [2.0, 3.0]], device=device)
     with td.detect_anomaly(), pytest.raises(td.AnomalyError) as info:
@@ -29,6 +30,7 @@ def test_forward_nan_names_the_op_the_input_shapes_and_the_line(device):
     assert "test_anomaly.py:" in message and "x.log()  # the line the error must point at" in message
 
 
+@pytest.mark.mutation_unsafe  # checks the user's line, which mutmut's wrappers hide
 def test_backward_inf_names_the_op_and_where_it_was_created(device):
     x = td.zeros(3, requires_grad=True, device=device)
     with td.detect_anomaly():
@@ -43,6 +45,7 @@ def test_backward_inf_names_the_op_and_where_it_was_created(device):
     assert x.grad is None  # nothing was accumulated
 
 
+@pytest.mark.mutation_unsafe  # checks the user's line, which mutmut's wrappers hide
 def test_the_line_is_the_users_even_through_modules_and_functional():
     model = nn.Sequential(nn.Linear(2, 2))
     with np.errstate(all="ignore"):

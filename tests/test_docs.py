@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+import tinygrad_drop.nn.functional as F
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 MARKER = r"(?:<!-- (?P<kind>no-test|requires|file): *(?P<arg>.*?) *-->\n)?"
@@ -49,6 +51,7 @@ def _same_output(printed, expected):
 def test_python_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setattr(F, "_warned_call_sites", set())  # a page that shows a once-per-call-site warning sees it
     namespace = {"__name__": "__main__"}
     for first_line, code, kind, arg, expected in _blocks_and_outputs(page):
         if kind == "no-test":
@@ -85,6 +88,7 @@ def _core_size_script():
     return module
 
 
+@pytest.mark.mutation_unsafe  # reads source line numbers, which mutmut's rewritten files change
 def test_how_it_works_matches_the_source():
     script = _core_size_script()
     text = script.PAGE.read_text()
@@ -94,6 +98,7 @@ def test_how_it_works_matches_the_source():
                           + "\n  ".join(problems))
 
 
+@pytest.mark.mutation_unsafe  # reads source line numbers, which mutmut's rewritten files change
 def test_core_size_script_reports_the_core(capsys):
     assert _core_size_script().main([]) == 0
     out = capsys.readouterr().out

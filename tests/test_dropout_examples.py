@@ -61,6 +61,7 @@ def test_regularisers(load, capsys):
         assert 0.3 < row["test_acc"] <= 1.0 and row["gap"] == pytest.approx(row["train_acc"] - row["test_acc"])
 
 
+@pytest.mark.mutation_unsafe  # counts warnings per call site, which mutmut's wrappers merge
 def test_train_eval_bug(load, capsys):
     F._warned_call_sites.clear()  # the functional part warns once per call site, so start fresh
     result = load("train_eval_bug").main(["--quick"])
@@ -98,6 +99,7 @@ def test_docs_show_each_examples_picture_as_a_small_png():
         assert f"images/{name}.png" in (EXAMPLES.parent / "docs" / "dropout.md").read_text()
 
 
+@pytest.mark.mutation_unsafe  # reads source line numbers, which mutmut's rewritten files change
 def test_dropout_page_line_references_match_the_source():
     spec = importlib.util.spec_from_file_location("core_size", EXAMPLES.parent / "scripts" / "core_size.py")
     core_size = importlib.util.module_from_spec(spec)

@@ -206,7 +206,7 @@ def test_numerical_grad_of_exp_and_log():
 
 def test_numerical_grad_needs_a_scalar_output():
     x = _tensor([1.0, 2.0], "cpu")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^numerical_grad needs fn to return one element, got shape \(2,\)$"):
         td.numerical_grad(lambda x: x * 2.0, [x])
 
 
@@ -245,7 +245,8 @@ def test_float32_inputs_are_checked_as_float64_copies(recwarn):
 
 def test_value_error_when_nothing_requires_grad():
     x = _tensor([1.0, 2.0], "cpu", requires_grad=False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^gradcheck: no input or parameter requires grad, so there is nothing to "
+                                         "check$"):
         td.gradcheck(lambda x: (x * x).sum(), [x])
 
 
@@ -368,7 +369,9 @@ def test_changing_random_draws_are_reported():
     with pytest.raises(td.GradcheckError) as info:
         td.gradcheck(fn, [x])
     message = str(info.value)
-    assert "random draws" in message and "different" in message
+    assert message.startswith("gradcheck: fn made different random draws from one call to the next (")
+    assert message.endswith("). gradcheck replays the draws of the first call to hold dropout masks fixed, so "
+                            "every call of fn must draw the same kinds and shapes in the same order")
 
 
 # ---------------------------------------------------------------- kinks and max_elements
@@ -419,3 +422,189 @@ def test_gradcheck_leaves_the_framework_generator_as_it_found_it():
     td.manual_seed(7)
     td.gradcheck(lambda x: model(x).sum(), [x], params=model)
     np.testing.assert_array_equal(td.rand(5).numpy(), expected)
+
+
+# ---------------------------------------------------------------- how params may be given
+
+
+@pytest.mark.parametrize(("params", "where"), [
+    ({"fc1": nn.Linear(4, 3)}, "'fc1' has type Linear"),
+    ([nn.Linear(4, 3)], "'param 0' has type Linear"),
+    ({"w": np.ones(3)}, "'w' has type ndarray"),
+    (3, "'params' has type int"),
+])
+def test_params_of_the_wrong_type_are_a_type_error(params, where):
+    x = td.randn(2, 4, dtype=td.float64, requires_grad=True)
+    with pytest.raises(TypeError, match=r"^gradcheck: params must be a Module, a dict of name to Tensor, or a list "
+                                        r"of Tensors; " + re.escape(where) + r" \(pass a module as params=module, or "
+                                        r"dict\(module.named_parameters\(\)\)\)$"):
+        td.gradcheck(lambda x: x.sum(), [x], params=params)
+
+
+@pytest.mark.parametrize("as_list", [
+    lambda model: list(model.parameters()),
+    lambda model: model.parameters(),  # a generator
+    lambda model: list(model.named_parameters()),
+    lambda model: dict(model.named_parameters()),
+])
+def test_params_as_a_list_or_dict_are_checked_and_named(as_list, broken_linear_weight_grad):
+    model = TwoLayer()
+    x = td.randn(3, 8, dtype=td.float64)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: model(x).sum(), [x], params=as_list(model))
+    (line,) = _report_lines(str(info.value))
+    assert re.search(r"(param 0|fc1\.weight)\[3, 7\]", line)
+    assert all(p.dtype == td.float32 for p in model.parameters())  # restored
+
+
+def test_a_single_tensor_as_params_is_checked():
+    w = td.randn(3, dtype=td.float64, requires_grad=True)
+    assert td.gradcheck(lambda x: (x * w).sum(), [td.randn(3, dtype=td.float64)], params=w)
+    with pytest.raises(td.GradcheckError, match=r"params\[1\]"):
+        td.gradcheck(lambda x: WrongSquare.apply(x * w).sum(), [td.randn(3, dtype=td.float64)], params=w)
+
+
+# ---------------------------------------------------------------- numerical_grad's inputs, float64, report order
+
+
+def test_numerical_grad_takes_a_single_tensor():
+    xv = np.array([0.5, -1.0, 2.0])
+    x = td.tensor(xv, requires_grad=True)
+    (g,) = td.numerical_grad(lambda x: (x * x * x).sum(), x)
+    np.testing.assert_allclose(g, 3 * xv**2, rtol=1e-6)
+
+
+def test_numerical_grad_skips_a_constant_before_an_input_that_requires_grad():
+    c, x = td.tensor([2.0, 3.0]), td.tensor([1.0, -1.0], requires_grad=True)
+    gc, gx = td.numerical_grad(lambda c, x: (c * x * x).sum(), [c, x])
+    assert gc is None
+    np.testing.assert_allclose(gx, [4.0, -6.0], rtol=1e-6)
+    with pytest.raises(td.GradcheckError, match=r"input 1\[0\]"):  # the input is named by its position
+        td.gradcheck(lambda c, x: WrongSquare.apply(c * x).sum(), [c, x])
+
+
+def _float32_fn(x):
+    return (x * x).to(dtype=td.float32).sum()
+
+
+def test_gradcheck_warns_when_fn_does_not_compute_in_float64():
+    x = td.tensor([1.0, 2.0], dtype=td.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match=r"gradcheck: fn returned float32, not float64, so the finite differences "
+                                         r"are inexact; make fn compute in float64"):
+        td.gradcheck(_float32_fn, [x], eps=1e-2, atol=1e-3, rtol=1e-3)
+    with pytest.warns(UserWarning, match="not float64"):
+        td.numerical_grad(_float32_fn, [x], eps=1e-2)
+
+
+@pytest.mark.mutation_unsafe  # checks a warning's call site, which mutmut's wrappers move
+def test_the_float64_warning_points_at_the_callers_line():
+    x = td.tensor([1.0, 2.0], dtype=td.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="not float64") as caught:
+        td.gradcheck(_float32_fn, [x], eps=1e-2, atol=1e-3, rtol=1e-3)
+    with pytest.warns(UserWarning, match="not float64") as caught_numerical:
+        td.numerical_grad(_float32_fn, [x], eps=1e-2)
+    assert caught[0].filename == caught_numerical[0].filename == __file__
+
+
+class WrongScaledSquare(td.Function):
+    """y = x^2 with backward 2 g x + 1: the same absolute error everywhere, a small relative one at large x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * grad * x + np.where(np.abs(x) > 100, 3.0, 1.0)
+
+
+def test_the_report_is_ordered_by_error_relative_to_the_tolerance():
+    # x[0] = 1: abs err 1 at a derivative of 2; x[1] = 1000: abs err 3 at 2000. The tolerance
+    # atol + rtol |numerical| is 0.002 and 2.00001: x[0] is 500 times over it, x[1] only 1.5 times,
+    # so x[0] comes first although its absolute error is the smaller one.
+    x = td.tensor([1000.0, 1.0], requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongScaledSquare.apply(x).sum(), [x], atol=1e-5, rtol=1e-3, eps=1e-4)
+    lines = _report_lines(str(info.value))
+    assert [re.search(r"input 0\[(\d+)\]", line).group(1) for line in lines] == ["1", "0"]
+
+
+def test_an_exact_match_passes_with_zero_tolerances():
+    # powers of two make the central difference of 2x exact: |numerical - analytical| = 0, which
+    # is not greater than atol + rtol |numerical| = 0
+    x = td.tensor([1.0, -0.5, 4.0], requires_grad=True)
+    assert td.gradcheck(lambda x: x * 2.0, [x], eps=2.0**-10, atol=0.0, rtol=0.0)
+    with pytest.raises(td.GradcheckError):
+        td.gradcheck(lambda x: WrongSquare.apply(x), [x], eps=2.0**-10, atol=0.0, rtol=0.0)
+
+
+@pytest.mark.parametrize(("slope", "is_kink"), [(5.25e-5, True), (4.75e-5, False)])
+def test_a_kink_is_one_sided_slopes_differing_by_over_ten_tolerances(slope, is_kink):
+    # s |x| at 0: numerical 0, analytical -s (relu'(0) = 0), one-sided slopes s and -s. With
+    # atol = 1e-5 and numerical = 0 the tolerance is 1e-5, so slopes 2s apart are a kink above 1e-4.
+    x = _tensor([0.0], "cpu")
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: (F.relu(x) * 2.0 - x) * slope, [x], atol=1e-5, rtol=1e-3)
+    assert ("kink" in str(info.value)) is is_kink
+    if is_kink:
+        assert _report_lines(str(info.value))[0].endswith(
+            "  <- one-sided slopes differ: a kink (e.g. ReLU at 0) near this point")
+
+
+def test_fn_must_return_a_tensor():
+    x = _tensor([1.0], "cpu")
+    with pytest.raises(TypeError, match="^gradcheck: fn must return a Tensor, got float$"):
+        td.gradcheck(lambda x: 1.0, [x])
+
+
+def test_report_lines_of_a_scalar_output_and_a_0d_input():
+    x = td.tensor(0.25, requires_grad=True)  # numerical 0.5, analytical 0.25: rel err 0.5 below |numerical| = 1
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x), [x])
+    (line,) = _report_lines(str(info.value))
+    assert line.startswith("  input 0: numerical 0.5")  # a 0-d input has no [index]; one output, no element
+    assert line.endswith("numerical 0.5, analytical 0.25, abs err 0.25, rel err 0.5")
+    assert "gradcheck failed: 1 of 1 checked values differ" in str(info.value)
+    assert str(info.value).splitlines()[0].endswith("atol=1e-05, rtol=0.001); worst first:")
+
+
+@pytest.mark.parametrize(("n", "kind", "checked"), [(32, "output element", 32 * 32), (33, "random cotangent", 33 * 3)])
+def test_outputs_up_to_32_elements_get_the_full_jacobian(n, kind, checked):
+    x = td.tensor(np.arange(1.0, n + 1), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x), [x])
+    message = str(info.value)
+    assert f" of {checked} checked values differ" in message and f"({kind} " in _report_lines(message)[0]
+
+
+def test_random_cotangents_and_picks_come_from_seed_zero_by_default():
+    x = td.tensor(np.arange(1.0, 41.0), requires_grad=True)
+
+    def report(**kwargs):
+        with pytest.raises(td.GradcheckError) as info:
+            td.gradcheck(lambda x: WrongSquare.apply(x), [x], max_elements=5, **kwargs)
+        return str(info.value)
+
+    default = report()
+    assert default == report() == report(seed=0)  # the same check every time
+    assert default != report(seed=1)
+    assert "of 15 checked values differ" in default  # 5 elements x 3 random cotangents
+
+
+def test_max_elements_picks_distinct_elements():
+    x = td.tensor(np.arange(1.0, 13.0), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: WrongSquare.apply(x).sum(), [x], max_elements=10)
+    indices = [re.search(r"input 0\[(\d+)\]", line).group(1) for line in _report_lines(str(info.value))]
+    assert len(indices) == len(set(indices)) == 10
+
+
+def test_the_checked_count_adds_up_over_inputs_and_ten_failures_need_no_more_line():
+    a, b = td.tensor(np.arange(1.0, 6.0), requires_grad=True), td.tensor(np.arange(1.0, 6.0), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda a, b: WrongSquare.apply(a).sum() + WrongSquare.apply(b).sum(), [a, b])
+    message = str(info.value)
+    assert "10 of 10 checked values differ" in message
+    assert len(_report_lines(message)) == 10 and "... and" not in message

@@ -510,3 +510,51 @@ def test_state_dict_layout_matches_torch(torch_name, optimizer_class, kwargs):
     assert set(state["param_groups"][0]) <= set(torch_state["param_groups"][0])
     for key, value in state["param_groups"][0].items():
         assert value == torch_state["param_groups"][0][key], key
+
+
+@pytest.mark.parametrize(("convert", "start", "new"), [
+    (lambda m: m.double(), td.float32, td.float64),
+    (lambda m: m.float(), td.float64, td.float32),
+    (lambda m: m.to(dtype=td.float64), td.float32, td.float64),
+], ids=["double", "float", "to"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_state_follows_the_parameters_dtype(convert, start, new, amsgrad):
+    # the moment estimates are converted with their parameter on the next step: the same update as
+    # an optimizer that had run in the new dtype all along, from the same (converted) state
+    from tinygrad_drop import nn
+
+    model = nn.Linear(3, 2, dtype=start)
+    optimizer = Adam(model.parameters(), lr=0.1, amsgrad=amsgrad)
+    x = td.randn(4, 3, dtype=start)
+    model(x).sum().backward()
+    optimizer.step()
+    convert(model)
+    reference = Adam(model.parameters(), lr=0.1, amsgrad=amsgrad)
+    reference.load_state_dict(optimizer.state_dict())  # load_state_dict converts to the parameters' dtype
+    before = [p.data.copy() for p in model.parameters()]
+    model.zero_grad()
+    model(x.to(dtype=new)).sum().backward()
+    optimizer.step()
+    for state in optimizer.state.values():
+        for key in ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ()):
+            assert state[key].dtype == new
+    after = [p.data.copy() for p in model.parameters()]
+    for p, b in zip(model.parameters(), before, strict=True):
+        p.data[...] = b
+    reference.step()
+    for p, a in zip(model.parameters(), after, strict=True):
+        assert p.data.dtype == new
+        np.testing.assert_array_equal(p.data, a)
+
+
+def test_sgd_momentum_follows_the_parameters_dtype():
+    from tinygrad_drop import nn
+
+    model = nn.Linear(3, 2)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(td.randn(4, 3)).sum().backward()
+    optimizer.step()
+    model.double()
+    model(td.randn(4, 3, dtype=td.float64)).sum().backward()
+    optimizer.step()
+    assert all(state["momentum_buffer"].dtype == td.float64 for state in optimizer.state.values())

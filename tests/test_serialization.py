@@ -1,9 +1,11 @@
 """td.save / td.load: exact round trips, atomic writes, damaged files, and files that try to carry a pickle."""
 
+import inspect
 import json
 import math
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -320,3 +322,298 @@ def test_no_temporary_files_are_left_by_a_normal_save(tmp_path):
     td.save({"w": td.zeros(2)}, tmp_path / "ckpt.npz")
     assert os.listdir(tmp_path) == ["ckpt.npz"]
     np.testing.assert_array_equal(td.load(tmp_path / "ckpt.npz")["w"].data, [0.0, 0.0])
+
+
+# ---------------------------------------------------------------- permissions, modes and symlinks
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """chmod a file to 0o444; as root (who may write any file) os.access is made to answer as for other users."""
+
+    def make_read_only(path):
+        os.chmod(path, 0o444)
+        if IS_ROOT:
+            real_access = os.access
+            monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if os.fspath(p) == os.fspath(path)
+                                and mode & os.W_OK else real_access(p, mode, **kw))
+
+    return make_read_only
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_a_read_only_checkpoint_is_refused_as_open_would(tmp_path, read_only):
+    path = tmp_path / "best.npz"
+    td.save({"w": td.ones(2)}, path)
+    old = path.read_bytes()
+    read_only(path)
+    with pytest.raises(PermissionError, match="read-only") as info:
+        td.save({"w": td.zeros(2)}, path)
+    assert info.value.filename == str(path) and str(path) in str(info.value)
+    assert path.read_bytes() == old and (path.stat().st_mode & 0o777) == 0o444
+    assert os.listdir(tmp_path) == ["best.npz"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664])
+def test_saving_over_a_checkpoint_keeps_its_mode(tmp_path, mode):
+    path = tmp_path / "ckpt.npz"
+    td.save({"w": td.ones(2)}, path)
+    os.chmod(path, mode)
+    td.save({"w": td.zeros(2)}, path)
+    assert (path.stat().st_mode & 0o777) == mode  # a private 0600 checkpoint stays private
+    np.testing.assert_array_equal(td.load(path)["w"].data, [0.0, 0.0])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX umask")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_checkpoint_gets_the_umasks_mode(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        td.save({"w": td.ones(2)}, tmp_path / "ckpt.npz")
+        (tmp_path / "plain").write_bytes(b"")  # what open() gives under the same umask
+    finally:
+        os.umask(old)
+    assert ((tmp_path / "ckpt.npz").stat().st_mode & 0o777) == mode == ((tmp_path / "plain").stat().st_mode & 0o777)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_an_unwritable_folder_is_a_permission_error_naming_the_target(tmp_path, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "best.npz"
+    if IS_ROOT:  # root may write into any folder: refuse creating files there as the kernel would for others
+        real_open = os.open
+
+        def refusing_open(name, flags, *args, **kwargs):
+            if os.path.dirname(os.fspath(name)) == str(folder) and flags & os.O_CREAT:
+                raise PermissionError(13, "Permission denied", name)
+            return real_open(name, flags, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refusing_open)
+    os.chmod(folder, 0o555)
+    try:
+        with pytest.raises(PermissionError, match=f"cannot create files in {folder}") as info:
+            td.save({"w": td.ones(2)}, path)
+    finally:
+        os.chmod(folder, 0o755)
+    assert info.value.filename == str(path)  # the target, not the hidden temporary file
+    assert os.listdir(folder) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_saving_to_a_symlink_writes_through_to_its_target(tmp_path):
+    target, link = tmp_path / "run1" / "best.npz", tmp_path / "latest.npz"
+    target.parent.mkdir()
+    td.save({"w": td.ones(2)}, target)
+    link.symlink_to(target)
+    td.save({"w": td.zeros(2)}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link is kept, as torch.save keeps it
+    np.testing.assert_array_equal(td.load(target)["w"].data, [0.0, 0.0])
+    assert sorted(os.listdir(tmp_path / "run1")) == ["best.npz"]
+
+
+# ---------------------------------------------------------------- crafted files: sizes checked before reading
+
+
+def _npy(array=None, header=None):
+    """The bytes of an .npy file holding `array`, or only a header {descr, fortran_order, shape}."""
+    import io
+
+    buffer = io.BytesIO()
+    if header is None:
+        np.lib.format.write_array(buffer, array, allow_pickle=False)
+    else:
+        np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def small_checkpoint(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    td.save({"w": td.ones(1000, dtype=td.float64)}, path)
+    return path
+
+
+def test_a_header_declaring_a_petabyte_is_refused_before_allocating(small_checkpoint):
+    # the manifest is honest (1000 float64), the member's header declares 10**15 of them
+    _rewrite(small_checkpoint, replace={"array0.npy": _npy(header={"descr": "<f8", "fortran_order": False,
+                                                                   "shape": (10**15,)}) + bytes(8000)})
+    with pytest.raises(td.CheckpointError, match=r"header declares dtype <f8, shape \(1000000000000000,\)"):
+        td.load(small_checkpoint)
+
+
+def test_a_manifest_declaring_a_petabyte_is_refused_before_reading(small_checkpoint):
+    _rewrite(small_checkpoint, lambda m: m["arrays"][0].update(shape=[10**15]),
+             {"array0.npy": _npy(header={"descr": "<f8", "fortran_order": False, "shape": (10**15,)})})
+    with pytest.raises(td.CheckpointError, match=r"declare 8000000000000000 bytes, but the file is only \d+ bytes"):
+        td.load(small_checkpoint)
+
+
+def test_max_bytes_limits_what_a_load_may_allocate(small_checkpoint):
+    assert td.serialization.DEFAULT_MAX_BYTES == 2**32
+    with pytest.raises(td.CheckpointError, match=r"declare 8000 bytes, more than max_bytes=7999.*max_bytes=None"):
+        td.load(small_checkpoint, max_bytes=7999)
+    assert td.load(small_checkpoint, max_bytes=8000)["w"].shape == (1000,)
+    assert td.load(small_checkpoint, max_bytes=None)["w"].shape == (1000,)
+    with pytest.raises(td.CheckpointError, match="manifest.json claims"):
+        td.load(small_checkpoint, max_bytes=10)  # the manifest counts too
+
+
+def test_a_deflated_member_that_expands_is_refused_without_decompressing(small_checkpoint):
+    import tracemalloc
+
+    # 40 MB of zeros behind an honest 8,000-byte header: about 40 kB deflated
+    with zipfile.ZipFile(small_checkpoint) as zf:
+        manifest = zf.read("manifest.json")
+    bomb = _npy(np.zeros(1000)) + bytes(40_000_000)
+    with zipfile.ZipFile(small_checkpoint, "w") as zf:
+        zf.writestr("manifest.json", manifest)
+        zf.writestr("array0.npy", bomb, compress_type=zipfile.ZIP_DEFLATED)
+    del bomb
+    tracemalloc.start()
+    try:
+        with pytest.raises(td.CheckpointError, match=r"members \['array0.npy'\] are compressed"):
+            td.load(small_checkpoint)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
+
+
+def test_the_zip_directorys_size_must_match_the_header(small_checkpoint):
+    # an extra byte after the data: the uncompressed size no longer matches header + shape * itemsize
+    _rewrite(small_checkpoint, replace={"array0.npy": _npy(np.ones(1000)) + b"\0"})
+    with pytest.raises(td.CheckpointError, match=r"array0.npy \(at obj\['w'\]\) is 8129 bytes uncompressed, but its "
+                                                 r"header and shape account for 8128"):
+        td.load(small_checkpoint)
+
+
+def test_a_member_in_fortran_order_is_refused(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    td.save({"w": td.ones(2, 3)}, path)
+    _rewrite(path, replace={"array0.npy": _npy(np.asfortranarray(np.ones((2, 3), dtype=np.float32)))})
+    with pytest.raises(td.CheckpointError, match="Fortran order"):
+        td.load(path)
+
+
+# ---------------------------------------------------------------- crafted manifests
+
+
+def test_a_manifest_that_is_really_an_npy_array_is_refused(small_checkpoint):
+    _rewrite(small_checkpoint)  # keep the arrays; then swap the manifest member's bytes
+    with zipfile.ZipFile(small_checkpoint) as zf:
+        array = zf.read("array0.npy")
+    with zipfile.ZipFile(small_checkpoint, "w") as zf:
+        zf.writestr("manifest.json", _npy(np.arange(3.0)))
+        zf.writestr("array0.npy", array)
+    with pytest.raises(td.CheckpointError, match="manifest.json is not JSON text but an .npy array"):
+        td.load(small_checkpoint)
+
+
+@pytest.mark.parametrize("device", ["tpu:0", "cuda", "CPU", 0, "cuda:x"])
+def test_an_unknown_device_is_refused(small_checkpoint, device):
+    _rewrite(small_checkpoint, lambda m: m["arrays"][0].update(device=device))
+    with pytest.raises(td.CheckpointError, match=f"names the unknown device {re.escape(repr(device))}; td.save "
+                                                 "writes 'cpu' or 'cuda:N'"):
+        td.load(small_checkpoint)
+
+
+@pytest.mark.parametrize(("root", "problem"), [
+    ({"tensor": -1, "requires_grad": False}, r"refers to array -1, but the file holds 1 arrays \(0 to 0\)"),
+    ({"array": 1}, r"refers to array 1, but the file holds 1 arrays"),
+    ({"array": True}, r"refers to array True"),
+    ({"array": "0"}, r"refers to array '0'"),
+    ({"list": [{"array": 0}, {"array": 0}]}, "refers to array 0 twice"),
+    ({"tensor": 0}, "an entry td.load does not know"),
+    ({"tensor": 0, "requires_grad": "yes"}, "requires_grad='yes'"),
+    ({"scalar": 0}, "an entry td.load does not know"),  # a scalar is a 0-d array, not 1000 values
+    ({"dict": [[None, 1]]}, "an entry td.load does not know"),
+    ({"dict": {"a": 1}}, "an entry td.load does not know"),
+    ({"list": 3}, "an entry td.load does not know"),
+    ([1, 2], "an entry td.load does not know"),
+    ({"array": 0, "list": []}, "an entry td.load does not know"),
+])
+def test_a_crafted_root_is_refused(small_checkpoint, root, problem):
+    _rewrite(small_checkpoint, lambda m: m.update(root=root))
+    with pytest.raises(td.CheckpointError, match=problem):
+        td.load(small_checkpoint)
+
+
+def test_a_tensor_of_integers_cannot_require_grad(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    td.save({"i": td.tensor([1, 2])}, path)
+    _rewrite(path, lambda m: m["root"]["dict"][0][1].update(requires_grad=True))
+    with pytest.raises(td.CheckpointError, match="a tensor of dtype int64 has requires_grad=True"):
+        td.load(path)
+
+
+def test_a_string_array_is_refused_as_save_refuses_to_write_one(small_checkpoint):
+    strings = np.array(["a", "b"])
+    with pytest.raises(TypeError, match="numeric and bool arrays only"):
+        td.save({"s": strings}, small_checkpoint.parent / "s.npz")
+    _rewrite(small_checkpoint, lambda m: m["arrays"][0].update(dtype=strings.dtype.str, shape=[2]),
+             {"array0.npy": _npy(strings)})
+    with pytest.raises(td.CheckpointError, match=r"declared as a <U1 array; td.save writes bool and numeric arrays"):
+        td.load(small_checkpoint)
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda m: m["arrays"][0].update(dtype="not a dtype"), "'not a dtype', which is not a NumPy dtype"),
+    (lambda m: m["arrays"][0].update(dtype=[["a", "<f8"]]), "which is not a NumPy dtype"),
+    (lambda m: m["arrays"][0].update(shape=[-1000]), r"shape \[-1000\], which is not a list of non-negative ints"),
+    (lambda m: m["arrays"][0].update(shape=[1000.0]), "which is not a list of non-negative ints"),
+    (lambda m: m["arrays"][0].update(shape=1000), "which is not a list of non-negative ints"),
+    (lambda m: m["arrays"][0].update(sha256=None), "has no SHA-256 checksum"),
+    (lambda m: m["arrays"][0].pop("where"), "is not an array description with the fields"),
+    (lambda m: m["arrays"][0].update(file="array7.npy"), "names 'array7.npy', expected 'array0.npy'"),
+    (lambda m: m["arrays"].append("array1.npy"), "manifest entry 1 is not an array description"),
+    (lambda m: m.update(arrays={}), "lacks the list of arrays or the root object"),
+    (lambda m: m.pop("root"), "lacks the list of arrays or the root object"),
+    (lambda m: m.update(version=2), "version 2 of the format"),
+    (lambda m: m.update(format="other"), "does not describe a tinygrad_drop checkpoint"),
+])
+def test_each_crafted_manifest_field_is_named(small_checkpoint, edit, problem):
+    _rewrite(small_checkpoint, edit)
+    with pytest.raises(td.CheckpointError, match=problem):
+        td.load(small_checkpoint)
+
+
+def _nest(path, depth):
+    """Make the checkpoint's root `depth` tuples deep, writing the JSON text directly."""
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    manifest["root"] = "ROOT"
+    deep = '{"tuple": [' * depth + "null" + "]}" * depth
+    _rewrite(path, replace={"manifest.json": json.dumps(manifest).replace('"ROOT"', deep).encode()})
+
+
+def test_a_deeply_nested_manifest_is_refused(small_checkpoint, monkeypatch):
+    _nest(small_checkpoint, 300)  # json parses it; decoding it on a stack that is already deep fails
+    limit = sys.getrecursionlimit()
+    to_device = td.serialization._to_device
+
+    def then_little_stack(*args):
+        sys.setrecursionlimit(len(inspect.stack()) + 100)
+        return to_device(*args)
+
+    monkeypatch.setattr(td.serialization, "_to_device", then_little_stack)
+    try:
+        with pytest.raises(td.CheckpointError, match="nested too deeply"):
+            td.load(small_checkpoint)
+    finally:
+        sys.setrecursionlimit(limit)
+    _nest(small_checkpoint, 100_000)  # beyond what json parses
+    with pytest.raises(td.CheckpointError, match="not JSON text"):
+        td.load(small_checkpoint)
+
+
+def test_duplicate_members_are_refused(small_checkpoint):
+    with zipfile.ZipFile(small_checkpoint) as zf:
+        array = zf.read("array0.npy")
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(small_checkpoint, "a") as zf:
+        zf.writestr("array0.npy", array)
+    with pytest.raises(td.CheckpointError, match="two members of one name"):
+        td.load(small_checkpoint)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
+from tests.helpers import host
 
 # ---------------------------------------------------------------- construction and dtype inference
 
@@ -123,6 +124,85 @@ def test_ragged_and_non_numeric_data_raise():
         td.Tensor([[1.0, 2.0], [3.0]])
     with pytest.raises(TypeError, match="cannot build a tensor"):
         td.Tensor(["a", "b"])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [np.array(["1", "2"]), np.array([1 + 2j]), [1j, 2], np.array([{}], dtype=object), np.array([b"1"]), "3"],
+    ids=["str-array", "complex-array", "complex-list", "object-array", "bytes-array", "str"],
+)
+def test_non_numeric_data_is_refused_even_with_a_dtype(data):
+    for dtype in (None, td.float32):  # with a dtype NumPy would happily parse "1" or drop the imaginary part
+        with pytest.raises(TypeError, match=r"NumPy dtype .*bool, integer and floating-point numbers only"):
+            td.tensor(data, dtype=dtype)
+
+
+@pytest.mark.parametrize("value", [2**63, 2**64, -(2**63) - 1, 10**30])
+def test_ints_beyond_int64_are_refused_not_wrapped(value):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(OverflowError, match=f"value {value} overflows int64"):
+        td.tensor([1, value])
+    with pytest.raises(OverflowError, match="overflows int64"):
+        td.tensor(value)
+    with pytest.raises((ValueError, RuntimeError, OverflowError)):  # torch refuses them too
+        torch.tensor([1, value])
+    assert td.tensor([value], dtype=td.float64).item() == float(value)  # a float dtype holds it approximately
+
+
+def test_int64_limits_and_narrow_dtypes():
+    assert td.tensor([2**63 - 1, -(2**63)]).tolist() == [2**63 - 1, -(2**63)]
+    assert td.tensor([255], dtype=td.uint8).tolist() == [255]
+    with pytest.raises(OverflowError, match=r"value 300 overflows uint8, whose range is \[0, 255\]"):
+        td.tensor([300], dtype=td.uint8)
+    with pytest.raises(OverflowError, match="value -1 overflows uint8"):
+        td.tensor([-1, 3], dtype=td.uint8)
+    with pytest.raises(OverflowError, match="value 128 overflows int8"):
+        td.tensor(np.array([128, 0], dtype=np.uint64), dtype=td.int8)
+
+
+def test_a_list_of_tensors_is_stacked_as_torch_does(device):
+    torch = pytest.importorskip("torch")
+    a, b = td.tensor(1.5, dtype=td.float64, device=device), td.tensor(2.5, dtype=td.float64, device=device)
+    t = td.tensor([a, b])
+    expected = torch.tensor([torch.tensor(1.5, dtype=torch.float64), torch.tensor(2.5, dtype=torch.float64)])
+    assert t.dtype == td.float64 and str(expected.dtype) == "torch.float64"  # the tensors' dtype is kept
+    np.testing.assert_array_equal(host(t), expected.numpy())
+    rows = td.tensor((td.ones(2, device=device), td.zeros(2, device=device)), dtype=td.int64)
+    assert rows.tolist() == [[1, 1], [0, 0]] and rows.dtype == td.int64
+    x = td.tensor([1.0], requires_grad=True, device=device)
+    stacked = td.tensor([x, x])
+    assert stacked.is_leaf and not stacked.requires_grad  # a copy, as torch.tensor makes
+    with pytest.raises(ValueError, match=r"list of tensors of shapes \[\(2,\), \(3,\)\]: they need one shape"):
+        td.tensor([td.ones(2), td.ones(3)])
+
+
+def test_np_asarray_of_a_tensor_is_its_array():
+    t = td.tensor([[1.0, 2.0]])
+    array = np.asarray(t)
+    assert array.dtype == np.float32 and array.shape == (1, 2)
+    assert np.shares_memory(array, t.data)  # as np.asarray(torch_tensor) and .numpy() do
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    copied = np.array(t, copy=True)
+    copied[0, 0] = 9.0
+    assert t.tolist() == [[1.0, 2.0]]
+    with pytest.raises(ValueError):
+        np.array(t, dtype=np.float64, copy=False)  # NumPy 2's rule: a conversion needs a copy
+    assert np.asarray([td.tensor(1.0), td.tensor(2.0)]).tolist() == [1.0, 2.0]
+
+
+@pytest.mark.skipif(not td.backend.cuda_is_available(), reason="needs a GPU")
+def test_np_asarray_of_a_gpu_tensor_says_to_copy_it_first():
+    with pytest.raises(TypeError, match=r"on cuda:0 to a NumPy array implicitly: use tensor.cpu\(\).numpy\(\)"):
+        np.asarray(td.ones(2, device="cuda"))
+
+
+def test_reshape_refuses_non_integer_sizes():
+    x = td.ones(4)
+    for shape in ((2.9, 2), (2, 2.0), (True, 4), ("2", 2)):
+        with pytest.raises(TypeError, match=r"reshape needs ints, got"):
+            x.reshape(*shape)
+    assert x.reshape(np.int64(2), 2).shape == (2, 2)
+    assert x.reshape([2, -1]).shape == (2, 2)
 
 
 # ---------------------------------------------------------------- attributes

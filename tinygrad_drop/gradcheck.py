@@ -14,6 +14,7 @@ op code as training. The framework's generator is restored afterwards, so a chec
 the run around it.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -50,10 +51,20 @@ def named_params(params):
         return list(params.named_parameters())
     if isinstance(params, dict):
         return list(params.items())
-    params = list(params)
-    if all(isinstance(p, tuple) and len(p) == 2 for p in params):
-        return params
-    return [(f"param {i}", p) for i, p in enumerate(params)]
+    if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
+        return [("params", params)]
+    return [p if isinstance(p, tuple) and len(p) == 2 else (f"param {i}", p) for i, p in enumerate(params)]
+
+
+def _checked_params(params):
+    """named_params(params), refusing anything but Tensors: a Module inside a dict has no .data to perturb."""
+    named = named_params(params)
+    for name, p in named:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"gradcheck: params must be a Module, a dict of name to Tensor, or a list of Tensors; "
+                            f"{name!r} has type {type(p).__name__} (pass a module as params=module, or "
+                            "dict(module.named_parameters()))")
+    return named
 
 
 def _evaluate(fn, inputs, draws):
@@ -74,8 +85,11 @@ def _jacobian_column(fn, inputs, draws, tensor, index, eps):
     return (plus - minus) / (2 * eps), plus, minus
 
 
-def _first_call(fn, inputs):
-    """Call fn once, recording its random draws; check that it returns one floating-point Tensor."""
+def _first_call(fn, inputs, caller_depth):
+    """Call fn once, recording its random draws; check that it returns one floating-point Tensor.
+
+    caller_depth: how many frames up the user's call is, so that a warning points at it.
+    """
     with record_draws() as draws:
         out = fn(*inputs)
     if not isinstance(out, Tensor):
@@ -85,7 +99,7 @@ def _first_call(fn, inputs):
             f"gradcheck: fn returned {out.dtype}, not float64, so the finite differences are inexact; "
             "make fn compute in float64 (inputs are passed as float64 copies)",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_depth + 1,
         )
     return out, draws
 
@@ -98,7 +112,7 @@ def numerical_grad(fn, inputs, eps=1e-6):
     """
     inputs = _float64_copies((inputs,) if isinstance(inputs, Tensor) else inputs)
     with fork_rng():
-        out, draws = _first_call(fn, inputs)
+        out, draws = _first_call(fn, inputs, caller_depth=2)  # numerical_grad <- the user
     if out.size != 1:
         raise ValueError(f"numerical_grad needs fn to return one element, got shape {out.shape}")
     grads = []
@@ -120,11 +134,12 @@ def _check_one(name, tensor, fn, inputs, draws, cotangents, analytical, base, ep
         column, plus, minus = _jacobian_column(fn, inputs, draws, tensor, index, eps)
         for k, u in enumerate(cotangents):
             num, ana = float(u @ column), float(analytical[k][index])
-            abs_err = abs(num - ana)
-            if abs_err > atol + rtol * abs(num):
+            abs_err, tolerance = abs(num - ana), atol + rtol * abs(num)
+            if abs_err > tolerance:
                 slopes = (u @ (plus - base)) / eps, (u @ (base - minus)) / eps
-                kink = abs(slopes[0] - slopes[1]) > 10 * (atol + rtol * abs(num))
-                failures.append((abs_err / (atol + rtol * abs(num)), name, index, k, num, ana, abs_err, kink))
+                kink = abs(slopes[0] - slopes[1]) > 10 * tolerance
+                badness = abs_err / tolerance if tolerance else math.inf  # how many tolerances off: the sort key
+                failures.append((badness, name, index, k, num, ana, abs_err, kink))
     return failures
 
 
@@ -155,7 +170,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, max_eleme
     """
     inputs = _float64_copies((inputs,) if isinstance(inputs, Tensor) else inputs)
     named = [(f"input {i}", t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    param_list = named_params(params)
+    param_list = _checked_params(params)
     saved = [(p, p.data, p.grad) for _, p in param_list]
     named += [(name, p) for name, p in param_list if p.requires_grad]
     if not named:
@@ -177,7 +192,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, max_eleme
 
 
 def _gradcheck(fn, inputs, named, eps, atol, rtol, max_elements, seed):
-    out, draws = _first_call(fn, inputs)
+    out, draws = _first_call(fn, inputs, caller_depth=3)  # _gradcheck <- gradcheck <- the user
     n_out = out.size
     rng = np.random.default_rng(seed)
     full_jacobian = n_out <= FULL_JACOBIAN_MAX_OUTPUTS

@@ -107,12 +107,14 @@ class Optimizer:
         return [p for p in group["params"] if p.grad is not None]
 
     def _state_of(self, p):
-        """p's state, with its arrays moved to p's device first if the model has moved (Module.to)."""
+        """p's state, its arrays converted first if the model has moved or changed dtype (Module.to, .double())."""
         state = self.state[p]
-        if not backend.cuda_is_installed():  # without CuPy everything is on the CPU: nothing can have moved
-            return state
         for key, value in state.items():
-            if not isinstance(value, Integral):
+            if isinstance(value, Integral):
+                continue
+            if value.dtype != p.data.dtype:
+                state[key] = value = value.astype(p.data.dtype)
+            if backend.cuda_is_installed():  # without CuPy everything is on the CPU: nothing can have moved
                 state[key] = backend.to_device(value, backend.device_of(p.data))
         return state
 

@@ -51,22 +51,69 @@ def _array_from(data, dtype):
     """Build a host or device array from user data, with PyTorch's dtype inference.
 
     Python floats (and lists holding any float) give float32, Python ints give int64, bools give
-    bool; NumPy/CuPy arrays and NumPy scalars keep their dtype unless `dtype` is given. Always copies.
+    bool; NumPy/CuPy arrays, NumPy scalars and a list of Tensors (stacked) keep their dtype unless
+    `dtype` is given. Only bool, integer and float data is accepted. Always copies.
     """
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, (list, tuple)) and data and all(isinstance(t, Tensor) for t in data):
+        data = _stack_tensors(data)
     xp = backend.get_array_module(data)
     if xp is not np or isinstance(data, (np.ndarray, np.generic)):
-        return xp.array(data, dtype=dtype)
+        array = xp.array(data)
+        target = array.dtype if dtype is None else dtype
+    else:
+        array = _array_from_python(data)
+        kind = "i" if _holds_python_ints(array) else array.dtype.kind
+        target = dtype or {"f": default_float, "i": int64, "u": int64, "b": bool_}.get(kind)
+    if array.dtype.kind not in "biuf" and not _holds_python_ints(array):
+        raise TypeError(f"cannot build a tensor from data of type {type(data).__name__} (NumPy dtype {array.dtype}): "
+                        "tensors hold bool, integer and floating-point numbers only")
+    _check_fits(array, target)
+    return array.astype(target, copy=False)
+
+
+def _stack_tensors(tensors):
+    """The arrays of a list of Tensors of one shape, stacked along a new first axis (torch.tensor([t1, t2]))."""
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"cannot build one tensor from a list of tensors of shapes {sorted(shapes)}: "
+                         "they need one shape (or make it from their .tolist())")
+    backend.check_same_device([t.data for t in tensors], "tensor")
+    return backend.get_array_module(tensors[0].data).stack([t.data for t in tensors])
+
+
+def _array_from_python(data):
+    """np.array(data), but Python ints beyond int64 stay Python ints (an object array) for _check_fits to refuse.
+
+    NumPy gives uint64 for [2**63], float64 for [1, 2**63] and an object array for [2**64].
+    """
     try:
         array = np.array(data)
     except ValueError as err:
         raise ValueError(f"cannot build a tensor from ragged nested sequences: {err}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"cannot build a tensor from data of type {type(data).__name__} (NumPy dtype {array.dtype})")
-    if dtype is None:
-        dtype = {"f": default_float, "i": int64, "u": int64, "b": bool_}[array.dtype.kind]
-    return array.astype(dtype, copy=False)
+    if array.dtype.kind in "uf" and array.size and np.abs(array).max() >= 2**63:
+        as_objects = np.array(data, dtype=object)
+        if _holds_python_ints(as_objects):
+            return as_objects
+    return array
+
+
+def _holds_python_ints(array):
+    """True for an object array of Python ints: NumPy's form of ints too large for int64 and uint64."""
+    return array.dtype.kind == "O" and all(isinstance(v, int) and not isinstance(v, bool) for v in array.flat)
+
+
+def _check_fits(array, dtype):
+    """Refuse integers that the integer `dtype` cannot hold: NumPy would wrap 2**63 round to -2**63."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu" or array.size == 0 or array.dtype.kind not in "iuO" or np.can_cast(array.dtype, dtype):
+        return
+    info = np.iinfo(dtype)
+    for value in (int(array.min()), int(array.max())):
+        if not info.min <= value <= info.max:
+            raise OverflowError(f"value {value} overflows {dtype}, whose range is [{info.min}, {info.max}]; "
+                                "use a wider dtype (td.float64 holds it approximately)")
 
 
 def resolve_axis(axis, dim, default=None):
@@ -245,6 +292,13 @@ class Tensor:
 
     # ------------------------------------------------------------ conversion
 
+    def __array__(self, dtype=None, copy=None):
+        """NumPy's conversion (np.asarray(t)): .numpy(), so a CPU tensor's memory is shared."""
+        if self.device != "cpu":
+            raise TypeError(f"cannot convert a tensor on {self.device} to a NumPy array implicitly: "
+                            "use tensor.cpu().numpy()")
+        return np.array(self.numpy(), dtype=dtype, copy=copy)
+
     def numpy(self):
         """The data as a NumPy array. On the CPU it shares memory with the tensor (as in PyTorch).
 
@@ -292,8 +346,8 @@ class Tensor:
     def to(self, device=None, dtype=None):
         """This tensor on another device and/or dtype (differentiable); self when nothing changes."""
         out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = Cast.apply(out, dtype=np.dtype(dtype))
+        if dtype is not None and np.dtype(dtype) != self.dtype:  # an integer result has no gradient
+            out = Cast.apply(out if _is_float(dtype) else out.detach(), dtype=np.dtype(dtype))
         if device is not None and backend.parse_device(device) != self.device:
             out = ToDevice.apply(out, device=backend.parse_device(device))
         return out
@@ -539,6 +593,8 @@ class Tensor:
     def reshape(self, *shape):
         """The same elements in a new shape (a tuple or separate ints; one -1 is inferred)."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape):
+            raise TypeError(f"reshape needs ints, got {shape}")
         try:
             return Reshape.apply(self, shape=tuple(int(s) for s in shape))
         except ValueError:

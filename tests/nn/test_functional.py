@@ -257,3 +257,12 @@ def test_cross_entropy_with_probability_targets_matches_torch(smoothing):
     ref.backward()
     assert loss.item() == pytest.approx(ref.item(), rel=1e-12)
     np.testing.assert_allclose(logits.grad, zt.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_linear_on_a_list_asks_for_a_tensor():
+    with pytest.raises(TypeError, match=r"linear: input must be a Tensor, got list; wrap it with td.tensor"):
+        nn.Linear(3, 2)([[1.0, 2.0, 3.0]])
+    with pytest.raises(TypeError, match=r"linear: weight must be a Tensor, got ndarray"):
+        F.linear(td.ones(1, 3), np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"dropconnect_linear: bias must be a Tensor, got list"):
+        F.dropconnect_linear(td.ones(1, 3), td.ones(2, 3), [0.0, 0.0], p=0.5)

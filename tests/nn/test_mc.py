@@ -112,6 +112,7 @@ def fresh_call_sites():
     F._warned_call_sites.update(saved)
 
 
+@pytest.mark.mutation_unsafe  # checks a warning's call site, which mutmut's wrappers move
 def test_functional_dropout_in_an_eval_module_warns_once_per_call_site(fresh_call_sites):
     net = FunctionalNet().eval()
     with warnings.catch_warnings(record=True) as caught:
@@ -136,6 +137,7 @@ def test_no_warning_in_training_mode_when_the_flag_is_passed_or_outside_modules(
         F.dropout(td.randn(3), 0.5)  # a plain function call has no module to disagree with
 
 
+@pytest.mark.mutation_unsafe  # checks a warning's call site, which mutmut's wrappers move
 def test_channel_dropout_warning_names_the_users_call_not_the_framework(fresh_call_sites):
     class Net(nn.Module):
         def forward(self, x):

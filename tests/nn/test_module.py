@@ -272,3 +272,22 @@ def test_nested_repr_is_indented():
         "  (1): Tanh()\n"
         ")"
     )
+
+
+def test_assigning_a_plain_tensor_over_a_parameter_is_refused_as_in_torch():
+    torch = pytest.importorskip("torch")
+    lin = nn.Linear(2, 1)
+    with pytest.raises(TypeError, match=r"cannot assign 'Tensor' as parameter 'weight' \(Parameter or None expected\)"):
+        lin.weight = td.Tensor(np.ones((1, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match="cannot assign 'ndarray' as parameter 'bias'"):
+        lin.bias = np.zeros(1)
+    with pytest.raises(TypeError, match=r"cannot assign '.*' as parameter 'weight'"):  # torch's error
+        torch.nn.Linear(2, 1).weight = torch.ones(1, 2)
+    assert [name for name, _ in lin.named_parameters()] == ["weight", "bias"]  # still registered
+    new = nn.Parameter(np.ones((1, 2), dtype=np.float32))
+    lin.weight = new  # a Parameter replaces it, in its place (as in torch)
+    assert next(lin.parameters()) is new and list(lin.state_dict()) == ["weight", "bias"]
+    lin.bias = None
+    assert [name for name, _ in lin.named_parameters()] == ["weight"]
+    lin.bias = td.zeros(1)  # once the parameter is gone, the name is free for any value
+    assert [name for name, _ in lin.named_parameters()] == ["weight"]

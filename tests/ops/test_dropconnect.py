@@ -97,3 +97,26 @@ def test_matches_torch_for_a_given_mask():
     torch.nn.functional.linear(xt, wt * torch.from_numpy(mask) * 2.0, bt).backward(torch.tensor(g))
     for ours, theirs in ((x, xt), (w, wt), (b, bt)):
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-13)
+
+
+def test_the_mask_is_saved_for_backward_so_viz_counts_it_and_backward_frees_it():
+    x, w, b = td.randn(5, 4), td.randn(3, 4, requires_grad=True), td.randn(3, requires_grad=True)
+    y = F.dropconnect_linear(x, w, b, p=0.5)
+    saved = y.grad_fn.saved_tensors
+    assert len(saved) == 3 and saved[2].dtype == np.bool_ and saved[2].shape == (3, 4)
+    # x (80 B) and the masked weight (48 B), as Linear saves, and the mask (12 B, one byte per weight)
+    assert "saved 140 B: float32 (5, 4), float32 (3, 4), bool (3, 4)" in td.viz.to_dot(y)
+    y.sum().backward()
+    assert y.grad_fn.saved_tensors is None  # the mask went with the other saved arrays
+    assert not hasattr(y.grad_fn, "mask")
+
+
+def test_a_frozen_weight_gets_no_gradient_and_the_input_still_does():
+    xv, wv = np.random.default_rng(1).standard_normal((5, 4)), np.random.default_rng(2).standard_normal((3, 4))
+    x, w = td.tensor(xv, requires_grad=True), td.tensor(wv)
+    mask = np.random.default_rng(3).random((3, 4)) >= 0.5
+    y = DropConnectLinear.apply(x, w, None, mask, scale=2.0)
+    y.sum().backward()
+    assert w.grad is None
+    np.testing.assert_allclose(x.grad, np.ones((5, 3)) @ (2.0 * mask * wv), rtol=1e-13)
+    assert td.gradcheck(lambda x: F.dropconnect_linear(x, w, p=0.5), [x])

@@ -395,3 +395,32 @@ def test_pow_zero_exponent_has_zero_gradient_even_at_zero():
     x = td.Tensor([0.0, 2.0], requires_grad=True)
     (x**0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+@pytest.mark.parametrize(("dtype", "a", "b"), [(td.float16, 300.0, 300.0), (td.float32, 1e-23, 1e-23)])
+def test_division_gradient_wrt_b_at_extremes_matches_torch(dtype, a, b):
+    # -g a / b^2 overflowed (float16: 300^2 = inf, giving -0) or underflowed (float32: 1e-46 = 0, giving -inf)
+    torch = pytest.importorskip("torch")
+    x, y = td.Tensor([a], dtype=dtype, requires_grad=True), td.Tensor([b], dtype=dtype, requires_grad=True)
+    (x / y).sum().backward()
+    tx = torch.tensor([a], dtype=getattr(torch, str(dtype)), requires_grad=True)
+    ty = torch.tensor([b], dtype=getattr(torch, str(dtype)), requires_grad=True)
+    (tx / ty).sum().backward()
+    expected = -a / b / b
+    assert np.isfinite(y.grad).all() and y.grad[0] != 0
+    np.testing.assert_allclose(y.grad.astype(np.float64), [expected], rtol=2e-3)
+    np.testing.assert_allclose(y.grad, ty.grad.numpy(), rtol=2e-3)
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=2e-3)
+
+
+def test_casting_to_an_integer_dtype_gives_no_gradient():
+    torch = pytest.importorskip("torch")
+    x = td.Tensor([1.5, 2.5], requires_grad=True)
+    for dtype in (td.int64, td.int8, td.bool_):
+        y = x.to(dtype=dtype)
+        assert not y.requires_grad and y.grad_fn is None
+        assert y.requires_grad == torch.ones(2, requires_grad=True).to(getattr(torch, str(dtype))).requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (x.to(dtype=td.int64) * 3).sum().backward()
+    assert x.grad is None
+    assert x.to(dtype=td.float64).requires_grad  # a float cast stays differentiable

@@ -129,3 +129,16 @@ def test_gaussian_dropout_edges_and_dtype():
 def test_gaussian_dropout_gradcheck(device):
     x = td.randn(4, 5, dtype=td.float64, requires_grad=True, device=device)
     assert td.gradcheck(lambda x: F.gaussian_dropout(x, 0.4) * x, [x])
+
+
+def test_gaussian_dropout_on_float16_draws_in_float32_and_rounds():
+    # the generator draws float32 or float64 only: float16 noise is the float32 draw, rounded
+    td.manual_seed(5)
+    y = F.gaussian_dropout(td.ones(1000, dtype=td.float16), 0.5)
+    td.manual_seed(5)
+    reference = F.gaussian_dropout(td.ones(1000, dtype=td.float32), 0.5)
+    assert y.dtype == td.float16
+    np.testing.assert_array_equal(y.numpy(), reference.numpy().astype(np.float16))
+    x = td.ones(3, dtype=td.float16, requires_grad=True)
+    F.gaussian_dropout(x, 0.5).sum().backward()
+    assert x.grad.dtype == td.float16

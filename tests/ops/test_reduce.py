@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import tinygrad_drop as td
-from tests.helpers import host, leaf
+import tinygrad_drop.nn.functional as F
+from tests.helpers import host, leaf, randn
 
 
 def distinct(shape, seed=0):
@@ -133,3 +134,23 @@ def test_argmax_argmin_have_no_gradient():
     assert x.argmin(axis=0).tolist() == [0, 1, 1]
     assert x.argmax().item() == 1
     assert not x.argmax().requires_grad
+
+
+def test_float16_mean_over_more_than_65504_elements_has_a_gradient():
+    # float16(196608) is inf, so dividing by it gave an all-zero gradient; 1/196608 is a float16 subnormal
+    x = td.Tensor(np.ones((64, 3, 32, 32)), dtype=td.float16, requires_grad=True)
+    F.mse_loss(x, td.zeros(64, 3, 32, 32, dtype=td.float16)).backward()
+    assert x.grad.dtype == td.float16
+    # d/dx mean((x - 0)^2) = 2x / n; 1/n is a subnormal with a few significant bits, hence rtol
+    np.testing.assert_allclose(x.grad.astype(np.float64), 2 / x.size, rtol=0.02)
+
+
+def test_mean_gradient_is_rounded_once_as_torch_does():
+    torch = pytest.importorskip("torch")
+    for dtype, torch_dtype in ((td.float32, torch.float32), (td.float64, torch.float64)):
+        values = randn((3, 7))
+        x = td.Tensor(values, dtype=dtype, requires_grad=True)
+        t = torch.tensor(values, dtype=torch_dtype, requires_grad=True)
+        x.mean(axis=1).backward(np.arange(3.0))
+        t.mean(dim=1).backward(torch.arange(3.0, dtype=torch_dtype))
+        np.testing.assert_array_equal(x.grad, t.grad.numpy())

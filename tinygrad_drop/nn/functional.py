@@ -25,7 +25,9 @@ from .module import current_module
 
 def linear(x, weight, bias=None):
     """y = x W^T + b, with W of shape (out, in) (PyTorch's layout)."""
+    _check_tensors("linear", input=x, weight=weight, bias=bias)
     return Linear.apply(x, weight, bias)
+
 
 
 def relu(x):
@@ -451,8 +453,9 @@ def gaussian_dropout(x, p=0.5, training=True):
     if not training or p == 0.0:
         return x
     _start_random_op(x, "gaussian_dropout")
-    std = x.dtype.type(np.sqrt(p / (1.0 - p)))
-    noise = _random.normal(x.shape, dtype=x.dtype) * std + x.dtype.type(1)
+    ftype = np.promote_types(x.dtype, np.float32).type  # the generator draws float32 or float64, not float16
+    noise = _random.normal(x.shape, dtype=ftype) * ftype(np.sqrt(p / (1.0 - p))) + ftype(1)
+    noise = noise.astype(x.dtype, copy=False)
     return GaussianDropout.apply(x, backend.to_device(noise, x.device))
 
 
@@ -483,6 +486,7 @@ def dropconnect_linear(x, weight, bias=None, p=0.5, training=True):
     p = check_p(p)
     if not training or p == 0.0:
         return linear(x, weight, bias)
+    _check_tensors("dropconnect_linear", input=x, weight=weight, bias=bias)
     mask = _draw_keep_mask(weight, p, weight.shape, "dropconnect_linear")
     scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
     return DropConnectLinear.apply(x, weight, bias, mask, scale=scale)
@@ -554,3 +558,11 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     """
     return BatchNorm.apply(x, weight, bias, running_mean, running_var, use_batch_stats=training,
                            momentum=momentum, eps=eps)
+
+
+def _check_tensors(op_name, **arguments):
+    """Raise a TypeError naming the first argument that is neither a Tensor nor None (a list, an array)."""
+    for name, value in arguments.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{op_name}: {name} must be a Tensor, got {type(value).__name__}; "
+                            "wrap it with td.tensor(...)")

@@ -67,9 +67,14 @@ class Module:
             self._buffers[name] = value
             object.__setattr__(self, name, value)
             return
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign {type(value).__name__!r} as parameter {name!r} (Parameter or None "
+                            f"expected): wrap it, self.{name} = nn.Parameter(tensor)")
+        if not isinstance(value, Parameter):
+            self._parameters.pop(name, None)
+        if not isinstance(value, Module):
+            self._modules.pop(name, None)
+        if isinstance(value, Parameter):  # a replaced parameter or module keeps its place in the order
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value

@@ -21,13 +21,16 @@ class DropConnectLinear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, mask, scale):
-        ctx.mask, ctx.scale = mask, weight.dtype.type(scale)
+        ctx.scale = weight.dtype.type(scale)
         masked = weight * mask
         masked *= ctx.scale
-        return Linear.forward(ctx, x, masked, bias)
+        y = Linear.forward(ctx, x, masked, bias)  # saves (x, masked weight)
+        ctx.save_for_backward(*ctx.saved_tensors, mask)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         grad_x, grad_masked, grad_b = Linear.backward(ctx, grad)
-        grad_w = None if grad_masked is None else grad_masked * ctx.mask * ctx.scale
+        mask = ctx.saved_tensors[2]
+        grad_w = None if grad_masked is None else grad_masked * mask * ctx.scale
         return grad_x, grad_w, grad_b, None  # no gradient for the mask

@@ -60,7 +60,7 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy * a / b^2."""
+    """y = a / b;  dL/da = dL/dy / b,  dL/db = -dL/dy * (a / b) / b  (b^2 would overflow or underflow first)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -71,7 +71,7 @@ class Div(Function):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         grad_a = unbroadcast(grad / b, a.shape) if ctx.needs_input_grad[0] else None
-        grad_b = unbroadcast(-grad * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        grad_b = unbroadcast(-grad * (a / b) / b, b.shape) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 

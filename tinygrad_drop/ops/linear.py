@@ -32,7 +32,7 @@ class Linear(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors[:2]  # DropConnectLinear saves its mask after them
         grad_2d = grad.reshape(-1, weight.shape[0])
         grad_x = grad @ weight if ctx.needs_input_grad[0] else None
         grad_w = grad_2d.T @ x.reshape(-1, weight.shape[1]) if ctx.needs_input_grad[1] else None

@@ -2,6 +2,8 @@
 the reduced axes.
 """
 
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 
@@ -12,9 +14,9 @@ def _normalize_axis(axis, ndim):
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):  # a 0-d tensor takes axis 0 or -1, as in torch
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % max(ndim, 1) for a in axes))
+    return tuple(sorted(a % ndim for a in axes)) if ndim else ()
 
 
 def _restore_axes(grad, axes, keepdims):
@@ -55,7 +57,8 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad):
         xp = get_array_module(grad)
-        grad = _restore_axes(grad, ctx.axes, ctx.keepdims) / grad.dtype.type(ctx.count)
+        # divide in float64, then round once: float16(n) is inf for n > 65504, which would give 0
+        grad = (_restore_axes(grad, ctx.axes, ctx.keepdims) / np.float64(ctx.count)).astype(grad.dtype, copy=False)
         return xp.broadcast_to(grad, ctx.shape).copy()
 
 
