@@ -266,8 +266,9 @@ ERRORS = {
                                  "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
     "reduction, indices": (lambda: F.cross_entropy(X, td.tensor([0, 1]), reduction="avg"), ValueError,
                            "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
-    "logits rank": (lambda: F.cross_entropy(td.ones(2, 3, 4), td.tensor([0, 1])), ValueError,
-                    "cross_entropy expects logits of shape (N, C) or (C,), got (2, 3, 4)"),
+    "target shape": (lambda: F.cross_entropy(td.ones(2, 3, 4), td.tensor([0, 1])), ValueError,
+                     "cross_entropy: target of shape (2,) does not fit input of shape (2, 3, 4) "
+                     "(expected class indices of shape (2, 4))"),
     "label_smoothing": (lambda: F.cross_entropy(X, td.tensor([0, 1]), label_smoothing=2), ValueError,
                         "label_smoothing must be in [0, 1], got 2"),
     "probability shape": (lambda: F.cross_entropy(X, td.ones(2, 4)), ValueError,
