@@ -3,6 +3,7 @@
 from . import backend, cuda, data, nn, optim, random, viz  # noqa: E402 - these build on the names above
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .combine import cat, stack, where
 from .creation import arange, from_dlpack, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 from .random import initial_seed, manual_seed

@@ -10,7 +10,7 @@ from collections import defaultdict
 from itertools import chain
 from numbers import Integral
 
-from . import backend
+from . import backend, lr_scheduler  # noqa: F401 - lr_scheduler: td.optim.lr_scheduler, as in torch
 from .backend import get_array_module
 from .tensor import Tensor
 

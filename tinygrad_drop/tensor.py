@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 
-from . import autograd, backend
+from . import autograd, backend, shapes
 from .autograd import backward as run_backward
 from .ops.elementwise import Add, Cast, Div, Exp, Log, Mul, Neg, Pow, Sigmoid, Sqrt, Sub, Tanh
 from .ops.matmul import MatMul
-from .ops.movement import GetItem, Reshape, ToDevice, Transpose
-from .ops.reduce import Max, Mean, Sum
+from .ops.movement import GetItem, Reshape, ToDevice, Transpose, Where
+from .ops.reduce import Max, Mean, Sum, Var
 from .ops.relu import ReLU
 from .ops.softmax import LogSoftmax, Softmax
 
@@ -487,3 +487,34 @@ class Tensor:
         elif isinstance(index, Tensor):
             index = index.data
         return GetItem.apply(self, index=index)
+
+    # ------------------------------------------------------------ shape helpers, masking and spread (transformers)
+
+    def unsqueeze(self, axis=None, *, dim=None):
+        """A new size-1 axis at `axis` (negative counts from the end of the result), as torch.unsqueeze."""
+        return Reshape.apply(self, shape=shapes.unsqueezed(self.shape, resolve_axis(axis, dim)))
+
+    def squeeze(self, axis=None, *, dim=None):
+        """Drop size-1 axes: all of them, or those of `axis` (an int or tuple) that have size 1, as torch.squeeze."""
+        return Reshape.apply(self, shape=shapes.squeezed(self.shape, resolve_axis(axis, dim)))
+
+    def permute(self, *axes):
+        """Reorder the axes: y.shape[i] = x.shape[axes[i]] (torch.permute; the same as transpose(*axes))."""
+        return self.transpose(*axes)
+
+    def split(self, split_size_or_sections, axis=0, *, dim=None):
+        """Pieces of `split_size` along `axis` (the last one shorter), or of the listed sizes, as torch.split."""
+        axis = resolve_axis(axis, dim)
+        return tuple(self[index] for index in shapes.split_slices(self.shape, split_size_or_sections, axis))
+
+    def masked_fill(self, mask, value):
+        """A copy with `value` where `mask` (bool, broadcasting to this shape) is True; no gradient flows there."""
+        return Where.apply(shapes.bool_mask(mask, self, "masked_fill"), self.data.dtype.type(value), self)
+
+    def var(self, axis=None, keepdims=False, correction=1, *, dim=None):
+        """Variance over `axis`, dividing by n - correction (1: unbiased, as torch.var)."""
+        return Var.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims, correction=correction)
+
+    def std(self, axis=None, keepdims=False, correction=1, *, dim=None):
+        """Standard deviation: sqrt of var(axis, keepdims, correction)."""
+        return self.var(axis, keepdims, correction, dim=dim).sqrt()
