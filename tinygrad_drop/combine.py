@@ -16,7 +16,7 @@ def where(condition, input, other):  # noqa: A002 - torch's name
     a, b = (v if isinstance(v, Tensor) else xp.asarray(v, dtype=like.dtype) for v in (input, other))
     if a.dtype != b.dtype:
         raise TypeError(f"where: input and other have dtypes {a.dtype} and {b.dtype}; cast one with .to(dtype=...)")
-    cond = getattr(condition, "data", condition)
+    cond = condition.data if isinstance(condition, Tensor) else condition
     cond = backend.to_device(np.asarray(cond) if backend.get_array_module(cond) is np else cond, like.device)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got dtype {cond.dtype}; compare first, e.g. x > 0")

@@ -52,8 +52,7 @@ def split_slices(shape, split_size_or_sections, axis):
 
 
 def bool_mask(mask, like, what):
-    """`mask` (a bool Tensor, array or list) as an array on `like`'s device that broadcasts to like's shape."""
-    mask = getattr(mask, "data", mask)
+    """`mask` (a bool array or list) as an array on `like`'s device that broadcasts to like's shape."""
     if backend.get_array_module(mask) is np:
         mask = np.asarray(mask)
     if mask.dtype != np.bool_:

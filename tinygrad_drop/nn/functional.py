@@ -423,10 +423,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if is_causal:  # query i sees keys 0..i: the lower triangle, aligned at the top left as in torch
         xp = backend.array_module_for(query.device)
         attn_mask = xp.tril(xp.ones(scores.shape[-2:], dtype=bool))
-    if attn_mask is not None and (getattr(attn_mask, "dtype", None) == np.bool_):
-        scores = scores.masked_fill(~getattr(attn_mask, "data", attn_mask), float("-inf"))
-    elif attn_mask is not None:
-        scores = scores + attn_mask
+    mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+    if mask is not None and getattr(mask, "dtype", None) == np.bool_:  # True = take part: the others get -inf
+        scores = scores.masked_fill(~mask, float("-inf"))
+    elif mask is not None:
+        scores = scores + attn_mask  # a float mask is added to the scores
     weights = scores.softmax(axis=-1)
     weights = dropout(weights, dropout_p)  # seed site 1: dropout on the attention weights, before they meet V
     return weights @ value

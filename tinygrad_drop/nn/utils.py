@@ -25,6 +25,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     xp = backend.get_array_module(params[0].grad)
     if math.isinf(norm_type):
         total = max(float(xp.abs(p.grad).max()) for p in params)
+    elif norm_type == 2.0:  # the usual case: a dot product per gradient, without temporaries
+        total = math.sqrt(sum(float(xp.vdot(p.grad.ravel(), p.grad.ravel())) for p in params))
     else:
         total = sum(float((xp.abs(p.grad.astype(xp.float64)) ** norm_type).sum()) for p in params) ** (1 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
