@@ -88,22 +88,27 @@ def loss_on(model, ids, batch, context):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
 
-def evaluate(model, ids, batch, context, batches):
-    """Mean validation loss in nats per character over `batches` random batches (eval mode, no graph)."""
+def evaluate(model, ids, context, windows=256, batch=64):
+    """Mean validation loss in nats per character on `windows` evenly spaced windows (eval mode, no graph)."""
+    starts = np.linspace(0, len(ids) - context - 1, windows).astype(np.int64)
     model.eval()
+    losses = []
     with td.no_grad():
-        loss = float(np.mean([loss_on(model, ids, batch, context).item() for _ in range(batches)]))
+        for chunk in np.array_split(starts, max(1, windows // batch)):
+            x, y = ids[chunk[:, None] + np.arange(context)], ids[chunk[:, None] + np.arange(1, context + 1)]
+            logits = model(x)
+            losses.append(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)).item() * len(chunk))
     model.train()
-    return loss
+    return sum(losses) / windows
 
 
-def train(model, train_ids, val_ids, iters, batch, context, lr, on_eval=None, eval_every=0, progress=True):
+def train(model, train_ids, iters, batch, context, lr, on_eval=None, eval_every=0, progress=True):
     """AdamW, linear warm-up over the first 5% then cosine decay to lr / 10, gradients clipped to norm 1."""
     optimizer = td.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.1)
     warmup = max(1, iters // 20)
-    schedule = lr_scheduler.SequentialLR(optimizer, [lr_scheduler.LinearLR(optimizer, 0.01, total_iters=warmup),
-                                                     lr_scheduler.CosineAnnealingLR(optimizer, iters - warmup, lr / 10)],
-                                         milestones=[warmup])
+    warm_up = lr_scheduler.LinearLR(optimizer, start_factor=0.01, total_iters=warmup)
+    decay = lr_scheduler.CosineAnnealingLR(optimizer, T_max=iters - warmup, eta_min=lr / 10)
+    schedule = lr_scheduler.SequentialLR(optimizer, [warm_up, decay], milestones=[warmup])
     bar = tqdm(range(1, iters + 1), disable=None if progress else True, desc="training")
     for step in bar:
         loss = loss_on(model, train_ids, batch, context)
@@ -194,13 +199,13 @@ def main(argv=None):
     start = time.perf_counter()
 
     def report(step, model):
-        loss = evaluate(model, val_ids, 64, context, 5)
+        loss = evaluate(model, val_ids, context, windows=128)
         tqdm.write(f"step {step}: validation loss {loss:.3f} ({time.perf_counter() - start:.0f} s)")
 
-    train(model, train_ids, val_ids, iters, batch, context, lr=args.lr, on_eval=report, eval_every=args.eval_every,
+    train(model, train_ids, iters, batch, context, lr=args.lr, on_eval=report, eval_every=args.eval_every,
           progress=not args.no_progress)
     seconds = time.perf_counter() - start
-    val_loss = evaluate(model, val_ids, 64, context, 5 if args.quick else 50)
+    val_loss = evaluate(model, val_ids, context, windows=64 if args.quick else 2048)
     print(f"validation loss {val_loss:.3f} nats/char after {iters} steps in {seconds:.0f} s")
     text_sample = sample(model, tokenizer, context, 40 if args.quick else 200)
     print(f"sample:\n{text_sample}")

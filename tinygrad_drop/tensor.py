@@ -502,9 +502,9 @@ class Tensor:
         """Reorder the axes: y.shape[i] = x.shape[axes[i]] (torch.permute; the same as transpose(*axes))."""
         return self.transpose(*axes)
 
-    def split(self, split_size_or_sections, axis=0, *, dim=None):
-        """Pieces of `split_size` along `axis` (the last one shorter), or of the listed sizes, as torch.split."""
-        axis = resolve_axis(axis, dim)
+    def split(self, split_size_or_sections, axis=None, *, dim=None):
+        """Pieces of `split_size` along `axis` (default 0; the last one shorter), or of the listed sizes, as torch.split."""
+        axis = resolve_axis(axis, dim, default=0)
         return tuple(self[index] for index in shapes.split_slices(self.shape, split_size_or_sections, axis))
 
     def masked_fill(self, mask, value):
