@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import numpy_baseline as base
+from . import transformer
 from .memory import peak_memory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -332,6 +333,7 @@ def main(argv=None):
         run = {"environment": environment(), "results": run_all(args.quick, rounds)}
         if args.sweep:
             run["sweep"] = scaling_sweep()
+            run["transformer"] = transformer.report(time_interleaved, rounds=10)  # the 1-thread run only
         json.dump(run, sys.stdout)
         return None
 
@@ -360,6 +362,9 @@ def main(argv=None):
     print(f"\nCPU: {env['cpu']}; BLAS: {env['blas']}; NumPy {env['numpy']}; Python {env['python']}")
     print("medians, and ratios to the hand-written NumPy baseline of the same run (lower is faster):\n")
     print(markdown_table(report))
+    if "transformer" in report[0]:
+        print("\none training step of examples/tiny_gpt.py's model, 1 thread, against PyTorch eager:\n")
+        print(transformer.format_rows(report[0]["transformer"]))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     results = {"runs": report, "peak_rss_mib": memory, "dropout_storage": storage}
     Path(args.json).write_text(json.dumps(results, indent=2))
