@@ -62,8 +62,14 @@ def main(argv=None):
           f"slice is seen {epochs['slice']:.1f} times, the whole training text ({len(train_ids):,}) "
           f"{epochs['whole']:.1f} times")
     start = time.perf_counter()
-    curves = {(name, p): [run(p, d, val_ids, seed, cfg) for seed in range(seeds)] for name, d in data.items()
-              for p in PS}
+    curves = {}
+    for name, d in data.items():
+        for p in PS:
+            curves[name, p] = []
+            for seed in range(seeds):
+                curves[name, p].append(run(p, d, val_ids, seed, cfg))
+                print(f"  {name:>5}, p = {p}, seed {seed}: best validation loss "
+                      f"{min(loss for _, loss in curves[name, p][-1]):.3f} ({time.perf_counter() - start:.0f} s)")
     best = {key: [min(loss for _, loss in curve) for curve in runs] for key, runs in curves.items()}
     print(f"\nbest validation loss (nats/char), mean over {seeds} seed(s) [range], {time.perf_counter() - start:.0f} s")
     print(f"{'p':>5} | {'50k slice' if args.slice == 50_000 else 'slice':>21} | {'whole text':>21}")

@@ -503,7 +503,7 @@ class Tensor:
         return self.transpose(*axes)
 
     def split(self, split_size_or_sections, axis=None, *, dim=None):
-        """Pieces of `split_size` along `axis` (default 0; the last one shorter), or of the listed sizes, as torch.split."""
+        """Pieces of split_size along `axis` (default 0), the last one shorter, or of the listed sizes (torch.split)."""
         axis = resolve_axis(axis, dim, default=0)
         return tuple(self[index] for index in shapes.split_slices(self.shape, split_size_or_sections, axis))
 

@@ -121,6 +121,6 @@ class GELU(Function):
             out -= s
             out -= dtype(1)
             out *= grad * dtype(-0.5)
-            return out
+            return (out,)
         pdf = xp.exp(x * x * dtype(-0.5)) * dtype(_INV_SQRT_2PI)
-        return grad * (saved + x * pdf)
+        return (grad * (saved + x * pdf),)

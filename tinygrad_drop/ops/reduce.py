@@ -102,4 +102,4 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad):
         (centred,) = ctx.saved_tensors
-        return _restore_axes(grad, ctx.axes, ctx.keepdims) * (2 * centred / ctx.divisor)
+        return (_restore_axes(grad, ctx.axes, ctx.keepdims) * (2 * centred / ctx.divisor),)
