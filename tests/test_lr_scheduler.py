@@ -72,3 +72,9 @@ def test_scheduler_errors():
         lr_scheduler.SequentialLR(opt, [warm, lr_scheduler.StepLR(_optimizers()[0], 2)], milestones=[3])
     with pytest.raises(ValueError, match="milestones must increase"):
         lr_scheduler.SequentialLR(opt, [warm, warm, warm], milestones=[5, 2])
+
+
+def test_importable_as_in_torch():
+    from tinygrad_drop.optim.lr_scheduler import CosineAnnealingLR
+
+    assert td.optim.lr_scheduler.CosineAnnealingLR is CosineAnnealingLR

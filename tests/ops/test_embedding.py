@@ -33,7 +33,8 @@ def test_embedding_gradcheck(device):
 @pytest.mark.parametrize("dtype", [td.float32, td.float64])
 def test_embedding_matches_torch(dtype):
     torch = pytest.importorskip("torch")
-    matches_torch(lambda w: F.embedding(INDICES, w), lambda w: torch.nn.functional.embedding(torch.from_numpy(INDICES), w),
+    indices = torch.from_numpy(INDICES)
+    matches_torch(lambda w: F.embedding(INDICES, w), lambda w: torch.nn.functional.embedding(indices, w),
                   [randn((4, 5))], dtype)
 
 

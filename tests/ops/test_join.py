@@ -134,7 +134,7 @@ def test_unsqueeze_matches_torch(axis):
 
 @pytest.mark.parametrize("axis", [None, 0, 2, -1, (0, 2), 1])
 def test_squeeze_matches_torch(axis):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     for dtype in DTYPES:
         matches_torch(lambda x: x.squeeze(axis), lambda x: x.squeeze() if axis is None else x.squeeze(axis),
                       [randn((1, 3, 1))], dtype)

@@ -53,7 +53,7 @@ def test_layer_norm_module_matches_torch_module():
 
 
 def test_layer_norm_errors():
-    with pytest.raises(ValueError, match=r"normalized_shape \(4,\) must be the last axes of the input's shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"normalized_shape \(4,\) must be the last axes of the input's shape"):
         F.layer_norm(td.randn(2, 3), 4)
     with pytest.raises(ValueError, match=r"weight of shape \(2,\) must have normalized_shape \(3,\)"):
         F.layer_norm(td.randn(2, 3), 3, weight=td.ones(2))
