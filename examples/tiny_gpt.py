@@ -159,9 +159,10 @@ def plot_attention(model, tokenizer, text, path, layer=0, head=0):
         q, k, _ = attn.split_heads(model.blocks[layer].ln1(x))
         eye = td.Tensor(np.eye(len(text), dtype=q.dtype))
         weights = F.scaled_dot_product_attention(q[:, head], k[:, head], eye, is_causal=True)[0].numpy()
-    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=80)
-    ax.imshow(weights, cmap="viridis")
-    labels = [repr(c)[1:-1] for c in text]
+    fig, ax = plt.subplots(figsize=(5.8, 4.8), dpi=80)
+    image = ax.imshow(weights, cmap="viridis", vmin=0)
+    fig.colorbar(image, ax=ax, label="attention weight")
+    labels = ["\u2423" if c == " " else repr(c)[1:-1] for c in text]  # a visible space
     ax.set_xticks(range(len(text)), labels, fontsize=7)
     ax.set_yticks(range(len(text)), labels, fontsize=7)
     ax.set(xlabel="key (attended to)", ylabel="query", title=f"tiny GPT: layer {layer}, head {head}")
