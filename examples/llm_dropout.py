@@ -7,8 +7,8 @@
 The same small GPT (examples/tiny_gpt.py) is trained with dropout p in {0, 0.1, 0.2} at its three sites,
 for the same number of steps, on two training sets: a 50,000-character slice of the text, seen about 20
 times, and the whole training text, each character seen about once. The validation text (the last 10%)
-is the same for both. The table gives the best validation loss of each run (in nats per character),
-averaged over the seeds, with the range across seeds.
+is the same for both. The table gives, in nats per character, the best validation loss of each run (as
+with early stopping) and the one at its last step, averaged over the seeds, with the range across seeds.
 """
 
 import argparse
@@ -71,14 +71,19 @@ def main(argv=None):
                 print(f"  {name:>5}, p = {p}, seed {seed}: best validation loss "
                       f"{min(loss for _, loss in curves[name, p][-1]):.3f} ({time.perf_counter() - start:.0f} s)")
     best = {key: [min(loss for _, loss in curve) for curve in runs] for key, runs in curves.items()}
-    print(f"\nbest validation loss (nats/char), mean over {seeds} seed(s) [range], {time.perf_counter() - start:.0f} s")
-    print(f"{'p':>5} | {'50k slice' if args.slice == 50_000 else 'slice':>21} | {'whole text':>21}")
+    final = {key: [curve[-1][1] for curve in runs] for key, runs in curves.items()}
+    print(f"\nvalidation loss (nats/char): the best of each run and the one at its last step, mean over {seeds} "
+          f"seed(s) [range], {time.perf_counter() - start:.0f} s")
+    slice_name = "50k slice" if args.slice == 50_000 else "slice"
+    print(f"{'p':>5} | {slice_name + ', best':>21} | {slice_name + ', last':>21} | {'whole text, best':>21} | "
+          f"{'whole text, last':>21}")
     for p in PS:
-        cells = [f"{np.mean(best[name, p]):.3f} [{min(best[name, p]):.3f}, {max(best[name, p]):.3f}]" for name in data]
-        print(f"{p:>5} | {cells[0]:>21} | {cells[1]:>21}")
+        cells = [f"{np.mean(table[name, p]):.3f} [{min(table[name, p]):.3f}, {max(table[name, p]):.3f}]"
+                 for name in data for table in (best, final)]
+        print(f"{p:>5} | " + " | ".join(f"{cell:>21}" for cell in cells))
     if args.plot:
         plot(curves, args.plot)
-    return {"best": best, "curves": curves, "epochs": epochs}
+    return {"best": best, "final": final, "curves": curves, "epochs": epochs}
 
 
 def plot(curves, path):

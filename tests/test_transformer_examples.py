@@ -37,8 +37,11 @@ def test_llm_dropout_quick(load, tmp_path, capsys):
     result = load("llm_dropout").main(["--quick", "--plot", str(tmp_path / "curves.png")])
     out = capsys.readouterr().out
     assert set(result["best"]) == {(name, p) for name in ("slice", "whole") for p in (0.0, 0.1, 0.2)}
+    assert set(result["final"]) == set(result["best"])
     assert all(2.5 < loss < 4.2 for losses in result["best"].values() for loss in losses)
-    assert "best validation loss" in out and "0.2 |" in out
+    best, final = result["best"], result["final"]
+    assert all(b <= f for key in best for b, f in zip(best[key], final[key], strict=True))
+    assert "the best of each run and the one at its last step" in out and "0.2 |" in out
     if importlib.util.find_spec("matplotlib") is not None:
         assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
