@@ -76,6 +76,13 @@ def test_attention_without_dropout_draws_nothing():
     assert td.random.default_generator.get_state() == state
 
 
+def test_a_float_array_mask_takes_the_scores_dtype():
+    q = td.randn(2, 3, 4, requires_grad=True)
+    out = F.scaled_dot_product_attention(q, q, q, attn_mask=np.zeros((3, 3)))  # a float64 array
+    out.sum().backward()
+    assert out.dtype == td.float32 and q.grad.dtype == np.float32
+
+
 def test_causal_attention_ignores_the_future():
     q, k, v = td.randn(1, 5, 4), td.randn(1, 5, 4), td.randn(1, 5, 4)
     out = host(F.scaled_dot_product_attention(q, k, v, is_causal=True))
@@ -93,5 +100,7 @@ def test_attention_errors():
         F.scaled_dot_product_attention(q, td.randn(2, 4, 3), q)
     with pytest.raises(ValueError, match="at least 2 axes"):
         F.scaled_dot_product_attention(td.randn(5), q, q)
+    with pytest.raises(TypeError, match="attn_mask must be bool or have the query's dtype float32, got float64"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=td.zeros(4, 4, dtype=td.float64))
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
         F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)

@@ -426,8 +426,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
     if mask is not None and getattr(mask, "dtype", None) == np.bool_:  # True = take part: the others get -inf
         scores = scores.masked_fill(~mask, float("-inf"))
-    elif mask is not None:
-        scores = scores + attn_mask  # a float mask is added to the scores
+    elif mask is not None:  # a float mask is added to the scores, in their dtype
+        if isinstance(attn_mask, Tensor) and attn_mask.dtype != scores.dtype:
+            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool or have the query's dtype "
+                            f"{scores.dtype}, got {attn_mask.dtype}")
+        scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else mask.astype(scores.dtype, copy=False))
     weights = scores.softmax(axis=-1)
     weights = dropout(weights, dropout_p)  # seed site 1: dropout on the attention weights, before they meet V
     return weights @ value
