@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import transformer
 from .memory import peak_memory
 from .workloads import TARGETS, mlp_step_candidates, workloads
 
@@ -234,6 +235,7 @@ def main(argv=None):
         run["environment"]["clock"] = args.clock
         if args.sweep:
             run["sweep"] = scaling_sweep()
+            run["transformer"] = transformer.report(time_interleaved, rounds=10)  # the 1-thread run only
         json.dump(run, sys.stdout)
         return None
 
@@ -267,6 +269,9 @@ def main(argv=None):
     print("medians, and ratios to each row's baseline (hand-written NumPy) in the same run (lower is faster):\n")
     print(markdown_table(report))
     print("\n".join(["targets (one BLAS thread):"] + target_lines(report[0])))
+    if "transformer" in report[0]:
+        print("\none training step of examples/tiny_gpt.py's model, 1 thread, against PyTorch eager:\n")
+        print(transformer.format_rows(report[0]["transformer"]))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     results = {"runs": report, "peak_rss_mib": memory, "dropout_storage": storage}
     Path(args.json).write_text(json.dumps(results, indent=2))

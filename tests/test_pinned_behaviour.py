@@ -266,7 +266,7 @@ ERRORS = {
                                  "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
     "reduction, indices": (lambda: F.cross_entropy(X, td.tensor([0, 1]), reduction="avg"), ValueError,
                            "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
-    "target shape": (lambda: F.cross_entropy(td.ones(2, 3, 4), td.tensor([0, 1])), ValueError,
+    "target of N, C, d1 logits": (lambda: F.cross_entropy(td.ones(2, 3, 4), td.tensor([0, 1])), ValueError,
                      "cross_entropy: target of shape (2,) does not fit input of shape (2, 3, 4) "
                      "(expected class indices of shape (2, 4))"),
     "label_smoothing": (lambda: F.cross_entropy(X, td.tensor([0, 1]), label_smoothing=2), ValueError,

@@ -3,6 +3,7 @@
 from . import backend, cuda, data, nn, optim, random, viz  # noqa: E402 - these build on the names above
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .combine import cat, stack, where
 from .creation import (
     arange,
     eye,

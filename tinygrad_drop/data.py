@@ -353,3 +353,67 @@ class RandomShift:
 
     def __repr__(self):
         return f"RandomShift(max_shift={self.max_shift})"
+
+
+# ---------------------------------------------------------------- text: Tiny Shakespeare and characters as tokens
+
+
+@functools.cache
+def _shakespeare_text():
+    with resources.files(datasets).joinpath("tinyshakespeare.txt.gz").open("rb") as raw, gzip.open(raw, "rt",
+                                                                                                encoding="utf-8") as f:
+        return f.read()
+
+
+def load_shakespeare():
+    """The Tiny Shakespeare text shipped with the package, as one str of 1,115,394 characters (65 distinct)."""
+    return _shakespeare_text()
+
+
+class CharTokenizer:
+    """Characters as tokens: each distinct character of `text` gets an id, in sorted order (nanoGPT's shakespeare_char).
+
+    `encode(str)` gives an int64 array of ids, `decode(ids)` the string back; `vocab_size` is the number of ids.
+    """
+
+    def __init__(self, text):
+        self.chars = sorted(set(text))
+        if not self.chars:
+            raise ValueError("CharTokenizer needs a non-empty text to build its vocabulary from")
+        self.vocab_size = len(self.chars)
+        self._ids = {c: i for i, c in enumerate(self.chars)}
+        self._table = np.array(self.chars)
+
+    def encode(self, text):
+        """The ids of the characters of `text`, as an int64 array."""
+        try:
+            return np.fromiter((self._ids[c] for c in text), dtype=np.int64, count=len(text))
+        except KeyError as err:
+            raise ValueError(f"CharTokenizer.encode: character {err.args[0]!r} is not in the vocabulary "
+                             f"({self.vocab_size} characters)") from None
+
+    def decode(self, ids):
+        """The string of the ids (an int array, Tensor or list)."""
+        ids = np.asarray(ids.numpy() if isinstance(ids, Tensor) else ids, dtype=np.int64).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
+            raise ValueError(f"CharTokenizer.decode: ids must be in [0, {self.vocab_size - 1}], got "
+                             f"{int(ids.min())}..{int(ids.max())}")
+        return "".join(self._table[ids])
+
+    def __repr__(self):
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+
+def random_windows(ids, batch_size, block_size, generator=None):
+    """A batch of language-model windows: x (batch_size, block_size) taken at random starts in `ids`, and
+    y, the same windows shifted one token on (the next token at each position). Starts are drawn from the
+    framework's generator (or `generator`), uniformly over the len(ids) - block_size possible ones.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) <= block_size:
+        raise ValueError(f"random_windows needs a 1-D array of more than block_size={block_size} ids, "
+                         f"got shape {ids.shape}")
+    gen = generator or td_random.default_generator
+    starts = gen.numpy_sample(lambda g: g.integers(0, len(ids) - block_size, size=batch_size))
+    offsets = starts[:, None] + np.arange(block_size)
+    return ids[offsets], ids[offsets + 1]

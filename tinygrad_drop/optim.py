@@ -6,13 +6,17 @@ buffers, moment estimates) are updated in place with `out=` ufuncs to avoid temp
 """
 
 import math
+import sys
 from collections import defaultdict
 from itertools import chain
 from numbers import Integral
 
-from . import backend
+from . import backend, lr_scheduler
 from .backend import get_array_module
 from .tensor import Tensor
+
+# td.optim.lr_scheduler, importable as in torch: `from tinygrad_drop.optim.lr_scheduler import StepLR`
+sys.modules[__name__ + ".lr_scheduler"] = lr_scheduler
 
 
 def _check_non_negative(name, value):

@@ -8,7 +8,7 @@ import copy
 
 import numpy as np
 
-from . import autograd, backend
+from . import autograd, backend, shapes
 from .autograd import backward as run_backward
 from .ops.elementwise import (
     Abs,
@@ -34,8 +34,8 @@ from .ops.elementwise import (
     Tanh,
 )
 from .ops.matmul import MatMul
-from .ops.movement import Expand, GetItem, Reshape, ToDevice, Transpose
-from .ops.reduce import Max, Mean, Min, Sum
+from .ops.movement import Expand, GetItem, Reshape, ToDevice, Transpose, Where
+from .ops.reduce import Max, Mean, Min, Sum, Var
 from .ops.relu import ReLU
 from .ops.softmax import LogSoftmax, Softmax
 
@@ -674,3 +674,34 @@ class Tensor:
     def numel(self):
         """The number of elements (torch's name for .size)."""
         return self.size
+
+    # ------------------------------------------------------------ shape helpers, masking and spread (transformers)
+
+    def unsqueeze(self, axis=None, *, dim=None):
+        """A new size-1 axis at `axis` (negative counts from the end of the result), as torch.unsqueeze."""
+        return Reshape.apply(self, shape=shapes.unsqueezed(self.shape, resolve_axis(axis, dim)))
+
+    def squeeze(self, axis=None, *, dim=None):
+        """Drop size-1 axes: all of them, or those of `axis` (an int or tuple) that have size 1, as torch.squeeze."""
+        return Reshape.apply(self, shape=shapes.squeezed(self.shape, resolve_axis(axis, dim)))
+
+    def permute(self, *axes):
+        """Reorder the axes: y.shape[i] = x.shape[axes[i]] (torch.permute; the same as transpose(*axes))."""
+        return self.transpose(*axes)
+
+    def split(self, split_size_or_sections, axis=None, *, dim=None):
+        """Pieces of split_size along `axis` (default 0), the last one shorter, or of the listed sizes (torch.split)."""
+        axis = resolve_axis(axis, dim, default=0)
+        return tuple(self[index] for index in shapes.split_slices(self.shape, split_size_or_sections, axis))
+
+    def masked_fill(self, mask, value):
+        """A copy with `value` where `mask` (bool, broadcasting to this shape) is True; no gradient flows there."""
+        return Where.apply(shapes.bool_mask(mask, self, "masked_fill"), self.data.dtype.type(value), self)
+
+    def var(self, axis=None, keepdims=False, correction=1, *, dim=None):
+        """Variance over `axis`, dividing by n - correction (1: unbiased, as torch.var)."""
+        return Var.apply(self, axis=resolve_axis(axis, dim), keepdims=keepdims, correction=correction)
+
+    def std(self, axis=None, keepdims=False, correction=1, *, dim=None):
+        """Standard deviation: sqrt of var(axis, keepdims, correction)."""
+        return self.var(axis, keepdims, correction, dim=dim).sqrt()

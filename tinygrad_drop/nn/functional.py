@@ -15,6 +15,9 @@ from ..ops.batchnorm import BatchNorm
 from ..ops.conv import AvgPool2d, Conv2d, MaxPool2d
 from ..ops.dropconnect import DropConnectLinear
 from ..ops.dropout import Dropout, DropoutRecompute
+from ..ops.embedding import Embedding
+from ..ops.gelu import GELU
+from ..ops.layernorm import LayerNorm
 from ..ops.linear import Linear
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, Huber
 from ..ops.noise import SELU_ALPHA, SELU_SCALE, AlphaDropout, GaussianDropout, alpha_dropout_affine
@@ -566,3 +569,81 @@ def _check_tensors(op_name, **arguments):
         if value is not None and not isinstance(value, Tensor):
             raise TypeError(f"{op_name}: {name} must be a Tensor, got {type(value).__name__}; "
                             "wrap it with td.tensor(...)")
+
+
+# ---------------------------------------------------------------- transformer building blocks
+
+
+def embedding(input, weight):  # noqa: A002 - PyTorch's name
+    """Rows of `weight` (num_embeddings, dim) picked by the integer indices in `input`: shape input.shape + (dim,)."""
+    indices = input.data if isinstance(input, Tensor) else backend.array_module_for(weight.device).asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
+    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+        raise IndexError(f"embedding: index {int(indices.max() if indices.max() >= weight.shape[0] else indices.min())}"
+                         f" is out of range for {weight.shape[0]} embeddings (indices must be in "
+                         f"[0, {weight.shape[0] - 1}])")
+    return Embedding.apply(backend.to_device(indices, weight.device), weight)
+
+
+def _normalized_shape(normalized_shape):
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002 - PyTorch's name
+    """Normalise over the last len(normalized_shape) axes to zero mean and unit (biased) variance, then
+    scale by `weight` and shift by `bias` (both of shape normalized_shape, optional), as torch's layer_norm.
+    """
+    shape = _normalized_shape(normalized_shape)
+    if not shape or input.shape[input.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the last axes of the input's shape "
+                         f"{input.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"layer_norm: {name} of shape {t.shape} must have normalized_shape {shape}")
+    return LayerNorm.apply(input, weight, bias, n_axes=len(shape), eps=eps)
+
+
+def gelu(input, approximate="none"):  # noqa: A002 - PyTorch's name
+    """x * Phi(x) with Phi the standard normal CDF; approximate="tanh" uses GPT-2's tanh form of Phi."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if not _is_float(input.dtype):
+        raise TypeError(f"gelu needs a floating-point input, got dtype {input.dtype}")
+    return GELU.apply(input, approximate=approximate)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(Q K^T * scale + mask) V, as torch's F.scaled_dot_product_attention.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); scale defaults to 1/sqrt(E).
+    attn_mask: bool (True = the query may attend to that key) or float (added to the scores), broadcasting
+    to (..., L, S). is_causal=True lets query i attend to keys 0..i only. Dropout with dropout_p is applied
+    to the attention weights whenever dropout_p > 0: pass dropout_p=0 in evaluation, as in PyTorch.
+    """
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise ValueError(f"scaled_dot_product_attention: query, key and value need at least 2 axes (..., L, E), "
+                         f"got shapes {query.shape}, {key.shape}, {value.shape}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value "
+                         f"{value.shape} do not fit: expected (..., L, E), (..., S, E) and (..., S, Ev)")
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
+    scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query * float(scale)) @ key.transpose(*range(key.ndim - 2), -1, -2)  # (..., L, S)
+    if is_causal:  # query i sees keys 0..i: the lower triangle, aligned at the top left as in torch
+        xp = backend.array_module_for(query.device)
+        attn_mask = xp.tril(xp.ones(scores.shape[-2:], dtype=bool))
+    mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+    if mask is not None and getattr(mask, "dtype", None) == np.bool_:  # True = take part: the others get -inf
+        scores = scores.masked_fill(~mask, float("-inf"))
+    elif mask is not None:  # a float mask is added to the scores, in their dtype
+        if isinstance(attn_mask, Tensor) and attn_mask.dtype != scores.dtype:
+            raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool or have the query's dtype "
+                            f"{scores.dtype}, got {attn_mask.dtype}")
+        scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else mask.astype(scores.dtype, copy=False))
+    weights = scores.softmax(axis=-1)
+    weights = dropout(weights, dropout_p)  # seed site 1: dropout on the attention weights, before they meet V
+    return weights @ value

@@ -23,7 +23,7 @@ class Linear(Function):
             raise ValueError(f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        y = x @ weight.T
+        y = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], weight.shape[0])  # 2-D: one BLAS call
         if bias is not None and bias.dtype == y.dtype:
             y += bias  # in place: saves one output-sized copy
         elif bias is not None:
@@ -34,7 +34,7 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors[:2]  # DropConnectLinear saves its mask after them
         grad_2d = grad.reshape(-1, weight.shape[0])
-        grad_x = grad @ weight if ctx.needs_input_grad[0] else None
+        grad_x = (grad_2d @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
         grad_w = grad_2d.T @ x.reshape(-1, weight.shape[1]) if ctx.needs_input_grad[1] else None
         grad_b = grad_2d.sum(axis=0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b

@@ -1,5 +1,6 @@
 """Movement ops: they rearrange elements without changing them, so backward rearranges the gradient."""
 
+import itertools
 from numbers import Integral
 
 from ..autograd import Function, unbroadcast
@@ -92,3 +93,42 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return (unbroadcast(grad, ctx.shape),)
+
+
+# ---------------------------------------------------------------- selecting and joining (where, cat)
+
+
+class Where(Function):
+    """y = a where cond else b (all three broadcast together);  dL/da = dL/dy where cond, dL/db = dL/dy elsewhere,
+    each summed back to its input's shape. cond gets no gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        xp = get_array_module(a)
+        ctx.save_for_backward(cond)
+        ctx.shapes = (xp.shape(a), xp.shape(b))
+        return xp.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        xp, zero = get_array_module(grad), grad.dtype.type(0)
+        grad_a = unbroadcast(xp.where(cond, grad, zero), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
+        grad_b = unbroadcast(xp.where(cond, zero, grad), ctx.shapes[1]) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
+
+class Cat(Function):
+    """y = the inputs joined along `axis`;  dL/dx_i = the slice of dL/dy where x_i sits."""
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis = axis
+        ctx.ends = list(itertools.accumulate(a.shape[axis] for a in arrays))
+        return get_array_module(arrays[0]).concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        pieces = get_array_module(grad).split(grad, ctx.ends[:-1], axis=ctx.axis)
+        return tuple(p if needs else None for p, needs in zip(pieces, ctx.needs_input_grad, strict=True))

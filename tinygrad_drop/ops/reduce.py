@@ -106,3 +106,29 @@ class Min(Function):
     @staticmethod
     def backward(ctx, grad):
         return (_share_among_ties(ctx, grad),)
+
+
+# ---------------------------------------------------------------- variance
+
+
+class Var(Function):
+    """y = sum over axes of (x - mean)^2 / (n - correction);  dL/dx = dL/dy * 2 (x - mean) / (n - correction).
+
+    correction=1 is the unbiased (Bessel) estimate, correction=0 the population variance, as in torch.var.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False, correction=1):
+        ctx.axes, ctx.keepdims = _normalize_axis(axis, x.ndim), keepdims
+        count = 1
+        for a in ctx.axes:
+            count *= x.shape[a]
+        ctx.divisor = x.dtype.type(max(count - correction, 0))  # 0 gives inf/nan, as in torch
+        centred = x - x.mean(axis=ctx.axes, keepdims=True)
+        ctx.save_for_backward(centred)
+        return (centred * centred).sum(axis=ctx.axes, keepdims=keepdims) / ctx.divisor
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centred,) = ctx.saved_tensors
+        return (_restore_axes(grad, ctx.axes, ctx.keepdims) * (2 * centred / ctx.divisor),)
