@@ -401,3 +401,32 @@ def test_matmul_batch_axes_of_size_one_broadcast():
     np.testing.assert_allclose((td.tensor(a) @ td.tensor(b)).numpy(), a @ b, rtol=1e-12)
     np.testing.assert_allclose((td.tensor(b[:1]) @ td.tensor(randn((5, 2), seed=3))).numpy(),
                                b[:1] @ randn((5, 2), seed=3), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- dtypes of intermediate gradients, op defaults
+
+
+@pytest.mark.parametrize("op", [
+    lambda h: h.mean(), lambda h: h.mean(axis=0).sum(), lambda h: h.max(), lambda h: h.max(axis=1).sum(),
+    lambda h: h[0].sum(), lambda h: h[[0, 0]].sum(), lambda h: h.to(dtype=td.float64).sum(),
+    lambda h: h.sigmoid().sum(),
+], ids=["mean", "mean axis", "max", "max axis", "index", "repeated index", "cast", "sigmoid"])
+def test_gradients_inside_a_float32_graph_stay_float32(op):
+    x = td.tensor(randn((3, 4), seed=6).astype(np.float32), requires_grad=True)
+    h = x * 1.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g.dtype))  # the gradient reaching h, before any cast into a .grad
+    op(h).backward()
+    assert seen == [td.float32] and x.grad.dtype == td.float32
+
+
+def test_the_ops_defaults_reduce_everything_without_keeping_axes():
+    from tinygrad_drop.ops.loss import CrossEntropy
+    from tinygrad_drop.ops.reduce import Max, Mean, Sum
+
+    x = td.tensor(randn((2, 3), seed=8))
+    for op in (Sum, Mean, Max):
+        assert op.apply(x).shape == ()
+    logits, target = td.tensor(randn((4, 3), seed=9)), td.tensor([0, 2, 1, 1])
+    np.testing.assert_allclose(CrossEntropy.apply(logits, target).item(), F.cross_entropy(logits, target).item(),
+                               rtol=1e-12)
