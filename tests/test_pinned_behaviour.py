@@ -430,3 +430,72 @@ def test_the_ops_defaults_reduce_everything_without_keeping_axes():
     logits, target = td.tensor(randn((4, 3), seed=9)), td.tensor([0, 2, 1, 1])
     np.testing.assert_allclose(CrossEntropy.apply(logits, target).item(), F.cross_entropy(logits, target).item(),
                                rtol=1e-12)
+
+
+# ---------------------------------------------------------------- more of F's arguments
+
+
+def test_functional_softmaxes_pass_axis_and_dim_on():
+    x = td.tensor(randn((2, 3), seed=10))
+    for f, method in ((F.softmax, "softmax"), (F.log_softmax, "log_softmax")):
+        for axis in (0, 1):
+            expected = getattr(x, method)(axis=axis).numpy()
+            np.testing.assert_array_equal(f(x, axis).numpy(), expected)
+            np.testing.assert_array_equal(f(x, dim=axis).numpy(), expected)
+
+
+def test_functional_arguments_that_are_not_tensors_are_named():
+    w = td.ones(2, 3)
+    cases = [
+        (lambda: F.linear(td.ones(1, 3), w, [0.0, 0.0]), "linear: bias must be a Tensor, got list"),
+        (lambda: F.dropconnect_linear([[1.0, 2.0, 3.0]], w), "dropconnect_linear: input must be a Tensor, got list"),
+        (lambda: F.dropconnect_linear(td.ones(1, 3), np.ones((2, 3))),
+         "dropconnect_linear: weight must be a Tensor, got ndarray"),
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError) as info:
+            call()
+        assert str(info.value) == message + "; wrap it with td.tensor(...)"
+    with pytest.raises(TypeError) as info:
+        F.dropconnect_linear(td.ones(1, 2), td.tensor([[1, 2]]), p=0.5)
+    assert str(info.value) == "dropconnect_linear needs a floating-point input, got dtype int64"
+
+
+def test_a_dropout_mask_may_be_a_list_or_a_tensor():
+    x = td.tensor([1.0, 2.0, 3.0])
+    for mask in ([True, False, True], td.tensor([True, False, True]), np.array([True, False, True])):
+        np.testing.assert_array_equal(F.dropout(x, 0.5, mask=mask).numpy(), [2.0, 0.0, 6.0])
+
+
+def test_dropout3d_of_a_0d_input_names_itself():
+    with pytest.warns(UserWarning, match="dropout3d"), pytest.raises(ValueError) as info:
+        F.dropout3d(td.tensor(1.0), 0.5)
+    assert str(info.value) == "dropout3d needs an input with a channel axis, got shape ()"
+
+
+def test_feature_alpha_dropout_takes_a_2d_input():
+    y = F.feature_alpha_dropout(td.ones(50, 4), 0.5, training=True).numpy()
+    assert y.shape == (50, 4) and len(np.unique(y)) == 2
+
+
+def test_gaussian_noise_is_drawn_in_the_inputs_float_dtype():
+    for dtype in (td.float32, td.float64):
+        td.manual_seed(3)
+        y = F.gaussian_dropout(td.ones(1000, dtype=dtype), 0.2).numpy()
+        td.manual_seed(3)
+        noise = td.random.normal((1000,), dtype=dtype) * dtype.type(np.sqrt(0.25)) + dtype.type(1)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y, noise)
+
+
+@pytest.mark.mutation_unsafe  # checks a warning's call site, which mutmut's wrappers move
+def test_shape_warnings_point_at_the_callers_line():
+    import warnings
+
+    calls = [lambda: F.mse_loss(td.ones(2, 3), td.ones(3)), lambda: F.dropout2d(td.ones(1, 2, 2), 0.5),
+             lambda: F.dropout2d(td.ones(2, 2, 2, 2, 2), 0.5), lambda: F.dropout3d(td.ones(1, 2, 2), 0.5)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught and all(w.filename == __file__ for w in caught)
