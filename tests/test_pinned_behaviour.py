@@ -499,3 +499,35 @@ def test_shape_warnings_point_at_the_callers_line():
             warnings.simplefilter("always")
             call()
         assert caught and all(w.filename == __file__ for w in caught)
+
+
+def test_p_one_zeroes_even_a_given_keep_mask():
+    np.testing.assert_array_equal(F.dropout(td.ones(3), 1.0, mask=np.ones(3, bool)).numpy(), np.zeros(3))
+
+
+def test_cross_entropy_names_itself_in_target_errors():
+    with pytest.raises(IndexError) as info:
+        F.cross_entropy(X, td.tensor([0, 3]))
+    assert str(info.value) == "cross_entropy: target 3 is out of range for 3 classes (targets must be in [0, 2])"
+
+
+def test_float64_probability_targets_keep_float32_logits_float32():
+    loss = F.cross_entropy(td.ones(2, 3), td.tensor(np.full((2, 3), 1 / 3)))
+    assert loss.dtype == td.float32
+
+
+def test_the_eval_mode_warning_comes_once_per_call_site():
+    import warnings
+
+    from tinygrad_drop import nn
+
+    class Net(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.5)
+
+    F._warned_call_sites.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            Net().eval()(td.ones(2, 2))
+    assert len(caught) == 1
