@@ -402,3 +402,133 @@ def test_matmul_batch_axes_of_size_one_broadcast():
     np.testing.assert_allclose((td.tensor(a) @ td.tensor(b)).numpy(), a @ b, rtol=1e-12)
     np.testing.assert_allclose((td.tensor(b[:1]) @ td.tensor(randn((5, 2), seed=3))).numpy(),
                                b[:1] @ randn((5, 2), seed=3), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- dtypes of intermediate gradients, op defaults
+
+
+@pytest.mark.parametrize("op", [
+    lambda h: h.mean(), lambda h: h.mean(axis=0).sum(), lambda h: h.max(), lambda h: h.max(axis=1).sum(),
+    lambda h: h[0].sum(), lambda h: h[[0, 0]].sum(), lambda h: h.to(dtype=td.float64).sum(),
+    lambda h: h.sigmoid().sum(),
+], ids=["mean", "mean axis", "max", "max axis", "index", "repeated index", "cast", "sigmoid"])
+def test_gradients_inside_a_float32_graph_stay_float32(op):
+    x = td.tensor(randn((3, 4), seed=6).astype(np.float32), requires_grad=True)
+    h = x * 1.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g.dtype))  # the gradient reaching h, before any cast into a .grad
+    op(h).backward()
+    assert seen == [td.float32] and x.grad.dtype == td.float32
+
+
+def test_the_ops_defaults_reduce_everything_without_keeping_axes():
+    from tinygrad_drop.ops.loss import CrossEntropy
+    from tinygrad_drop.ops.reduce import Max, Mean, Sum
+
+    x = td.tensor(randn((2, 3), seed=8))
+    for op in (Sum, Mean, Max):
+        assert op.apply(x).shape == ()
+    logits, target = td.tensor(randn((4, 3), seed=9)), td.tensor([0, 2, 1, 1])
+    np.testing.assert_allclose(CrossEntropy.apply(logits, target).item(), F.cross_entropy(logits, target).item(),
+                               rtol=1e-12)
+
+
+# ---------------------------------------------------------------- more of F's arguments
+
+
+def test_functional_softmaxes_pass_axis_and_dim_on():
+    x = td.tensor(randn((2, 3), seed=10))
+    for f, method in ((F.softmax, "softmax"), (F.log_softmax, "log_softmax")):
+        for axis in (0, 1):
+            expected = getattr(x, method)(axis=axis).numpy()
+            np.testing.assert_array_equal(f(x, axis).numpy(), expected)
+            np.testing.assert_array_equal(f(x, dim=axis).numpy(), expected)
+
+
+def test_functional_arguments_that_are_not_tensors_are_named():
+    w = td.ones(2, 3)
+    cases = [
+        (lambda: F.linear(td.ones(1, 3), w, [0.0, 0.0]), "linear: bias must be a Tensor, got list"),
+        (lambda: F.dropconnect_linear([[1.0, 2.0, 3.0]], w), "dropconnect_linear: input must be a Tensor, got list"),
+        (lambda: F.dropconnect_linear(td.ones(1, 3), np.ones((2, 3))),
+         "dropconnect_linear: weight must be a Tensor, got ndarray"),
+    ]
+    for call, message in cases:
+        with pytest.raises(TypeError) as info:
+            call()
+        assert str(info.value) == message + "; wrap it with td.tensor(...)"
+    with pytest.raises(TypeError) as info:
+        F.dropconnect_linear(td.ones(1, 2), td.tensor([[1, 2]]), p=0.5)
+    assert str(info.value) == "dropconnect_linear needs a floating-point input, got dtype int64"
+
+
+def test_a_dropout_mask_may_be_a_list_or_a_tensor():
+    x = td.tensor([1.0, 2.0, 3.0])
+    for mask in ([True, False, True], td.tensor([True, False, True]), np.array([True, False, True])):
+        np.testing.assert_array_equal(F.dropout(x, 0.5, mask=mask).numpy(), [2.0, 0.0, 6.0])
+
+
+def test_dropout3d_of_a_0d_input_names_itself():
+    with pytest.warns(UserWarning, match="dropout3d"), pytest.raises(ValueError) as info:
+        F.dropout3d(td.tensor(1.0), 0.5)
+    assert str(info.value) == "dropout3d needs an input with a channel axis, got shape ()"
+
+
+def test_feature_alpha_dropout_takes_a_2d_input():
+    y = F.feature_alpha_dropout(td.ones(50, 4), 0.5, training=True).numpy()
+    assert y.shape == (50, 4) and len(np.unique(y)) == 2
+
+
+def test_gaussian_noise_is_drawn_in_the_inputs_float_dtype():
+    for dtype in (td.float32, td.float64):
+        td.manual_seed(3)
+        y = F.gaussian_dropout(td.ones(1000, dtype=dtype), 0.2).numpy()
+        td.manual_seed(3)
+        noise = td.random.normal((1000,), dtype=dtype) * dtype.type(np.sqrt(0.25)) + dtype.type(1)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y, noise)
+
+
+@pytest.mark.mutation_unsafe  # checks a warning's call site, which mutmut's wrappers move
+def test_shape_warnings_point_at_the_callers_line():
+    import warnings
+
+    calls = [lambda: F.mse_loss(td.ones(2, 3), td.ones(3)), lambda: F.dropout2d(td.ones(1, 2, 2), 0.5),
+             lambda: F.dropout2d(td.ones(2, 2, 2, 2, 2), 0.5), lambda: F.dropout3d(td.ones(1, 2, 2), 0.5)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught and all(w.filename == __file__ for w in caught)
+
+
+def test_p_one_zeroes_even_a_given_keep_mask():
+    np.testing.assert_array_equal(F.dropout(td.ones(3), 1.0, mask=np.ones(3, bool)).numpy(), np.zeros(3))
+
+
+def test_cross_entropy_names_itself_in_target_errors():
+    with pytest.raises(IndexError) as info:
+        F.cross_entropy(X, td.tensor([0, 3]))
+    assert str(info.value) == "cross_entropy: target 3 is out of range for 3 classes (targets must be in [0, 2])"
+
+
+def test_float64_probability_targets_keep_float32_logits_float32():
+    loss = F.cross_entropy(td.ones(2, 3), td.tensor(np.full((2, 3), 1 / 3)))
+    assert loss.dtype == td.float32
+
+
+def test_the_eval_mode_warning_comes_once_per_call_site():
+    import warnings
+
+    from tinygrad_drop import nn
+
+    class Net(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.5)
+
+    F._warned_call_sites.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            Net().eval()(td.ones(2, 2))
+    assert len(caught) == 1
