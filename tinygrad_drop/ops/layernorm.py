@@ -16,27 +16,37 @@ class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight=None, bias=None, n_axes=1, eps=1e-5):
         axes = tuple(range(x.ndim - n_axes, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        variance = (centred * centred).mean(axis=axes, keepdims=True)
-        inv_std = 1 / get_array_module(x).sqrt(variance + x.dtype.type(eps))
-        x_hat = centred * inv_std
+        xp = get_array_module(x)
+        x_hat = x - x.mean(axis=axes, keepdims=True)  # centred, then scaled in place below
+        variance = xp.square(x_hat).mean(axis=axes, keepdims=True)
+        variance += x.dtype.type(eps)
+        inv_std = xp.reciprocal(xp.sqrt(variance, out=variance), out=variance)
+        x_hat *= inv_std
         ctx.save_for_backward(x_hat, inv_std, weight)
         ctx.axes, ctx.bias_shape = axes, None if bias is None else bias.shape
-        y = x_hat if weight is None else x_hat * weight
-        return y if bias is None else y + bias
+        if weight is None and bias is None:
+            return x_hat.copy()  # x_hat is saved for backward: the output must be another array
+        y = x_hat * weight if weight is not None else x_hat + bias
+        if weight is not None and bias is not None and y.dtype == bias.dtype:
+            y += bias  # in place on the fresh product
+        elif weight is not None and bias is not None:
+            y = y + bias  # mixed dtypes promote as NumPy does
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         x_hat, inv_std, weight = ctx.saved_tensors
-        grad_x_hat = grad if weight is None else grad * weight
         grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            mean_g = grad_x_hat.mean(axis=ctx.axes, keepdims=True)
-            mean_gx = (grad_x_hat * x_hat).mean(axis=ctx.axes, keepdims=True)
-            grad_x = (grad_x_hat - mean_g - x_hat * mean_gx) * inv_std
         if weight is not None and ctx.needs_input_grad[1]:
             grad_w = unbroadcast(grad * x_hat, weight.shape)
         if ctx.bias_shape is not None and ctx.needs_input_grad[2]:
             grad_b = unbroadcast(grad, ctx.bias_shape)
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * weight if weight is not None else grad.copy()  # dL/dx_hat, updated in place below
+            product = grad_x * x_hat
+            mean_gx = product.mean(axis=ctx.axes, keepdims=True)
+            mean_g = grad_x.mean(axis=ctx.axes, keepdims=True)
+            grad_x -= get_array_module(x_hat).multiply(x_hat, mean_gx, out=product)
+            grad_x -= mean_g
+            grad_x *= inv_std
         return grad_x, grad_w, grad_b
