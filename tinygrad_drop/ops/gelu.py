@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from .blocks import blockwise
 
 # ---------------------------------------------------------------- erf without SciPy
 #
@@ -89,40 +90,54 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
-        xp, dtype = get_array_module(x), x.dtype.type
-        needs_slope = ctx.needs_input_grad[0]
-        if approximate == "tanh":  # in place on fresh arrays: this runs on the largest activations of a GPT
-            x2 = x * x
-            s = x2 * dtype(_TANH_CUBIC * _SQRT_2_OVER_PI)
-            s += dtype(_SQRT_2_OVER_PI)
-            s *= x
-            s = xp.tanh(s, out=s)  # s = tanh(k (x + c x^3))
-            half = s + dtype(1)
-            half *= dtype(0.5)  # (1 + s) / 2
-            y = x * half
-            if needs_slope:
-                slope = x2  # x k (1 + 3 c x^2) / 2, in place
-                slope *= dtype(1.5 * _TANH_CUBIC * _SQRT_2_OVER_PI)
-                slope += dtype(0.5 * _SQRT_2_OVER_PI)
-                slope *= x
-                s *= s
-                s -= dtype(1)
-                s *= slope  # -(1 - s^2) x k (1 + 3 c x^2) / 2
-                half -= s
-                ctx.save_for_backward(half)
-            return y
-        cdf = normal_cdf(x)
-        if needs_slope:
-            slope = x * x
-            slope *= dtype(-0.5)
-            slope = xp.exp(slope, out=slope)
-            slope *= dtype(_INV_SQRT_2PI)  # phi(x)
-            slope *= x
-            slope += cdf
-            ctx.save_for_backward(slope)
-        return x * cdf
+        formula = _tanh_gelu if approximate == "tanh" else _erf_gelu
+        with_slope = ctx.needs_input_grad[0]
+        results = blockwise(lambda block: formula(block, with_slope), x)
+        if with_slope:
+            ctx.save_for_backward(results[1].reshape(x.shape))
+        return results[0].reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
         (slope,) = ctx.saved_tensors
         return (grad * slope,)
+
+
+def _tanh_gelu(x, with_slope):
+    """(y, dy/dx) of the tanh form, or (y,) without the slope, computed in place on fresh arrays."""
+    xp, dtype = get_array_module(x), x.dtype.type
+    x2 = x * x
+    s = x2 * dtype(_TANH_CUBIC * _SQRT_2_OVER_PI)
+    s += dtype(_SQRT_2_OVER_PI)
+    s *= x
+    s = xp.tanh(s, out=s)  # s = tanh(k (x + c x^3))
+    half = s + dtype(1)
+    half *= dtype(0.5)  # (1 + s) / 2
+    y = x * half
+    if not with_slope:
+        return (y,)
+    slope = x2  # x k (1 + 3 c x^2) / 2, in place
+    slope *= dtype(1.5 * _TANH_CUBIC * _SQRT_2_OVER_PI)
+    slope += dtype(0.5 * _SQRT_2_OVER_PI)
+    slope *= x
+    s *= s
+    s -= dtype(1)
+    s *= slope  # -(1 - s^2) x k (1 + 3 c x^2) / 2
+    half -= s  # dy/dx
+    return y, half
+
+
+def _erf_gelu(x, with_slope):
+    """(y, dy/dx) of the erf form, or (y,) without the slope."""
+    xp, dtype = get_array_module(x), x.dtype.type
+    cdf = normal_cdf(x)
+    y = x * cdf
+    if not with_slope:
+        return (y,)
+    slope = x * x
+    slope *= dtype(-0.5)
+    slope = xp.exp(slope, out=slope)
+    slope *= dtype(_INV_SQRT_2PI)  # phi(x)
+    slope *= x
+    slope += cdf  # Phi(x) + x phi(x)
+    return y, slope
