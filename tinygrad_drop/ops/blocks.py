@@ -12,16 +12,16 @@ from ..backend import get_array_module
 BLOCK_ELEMENTS = 16384  # 64 KiB of float32 per temporary: a handful of them fit in a core's L2 cache
 
 
-def blockwise(fn, *arrays, row=1):
-    """fn(*blocks) -> tuple of arrays, run on blocks of rows of `arrays` seen as (-1, row), results joined.
+def blockwise(fn, *rows):
+    """fn(*blocks) -> tuple of arrays, run on blocks of rows of the 2-D arrays `rows` (all with n rows),
+    results joined: each result has one row per input row, so fn must treat rows independently.
 
-    `row` is how many trailing elements fn needs together (1 for an elementwise formula, the normalised
-    size for a layer norm); each result has one row per input row. On a GPU, or when the arrays fit in
-    one block, fn runs once on the whole arrays.
+    Blocks hold about BLOCK_ELEMENTS elements of the first array. On a GPU, or when the arrays fit in one
+    block, fn runs once on the whole arrays.
     """
-    rows = [a.reshape(-1, row) for a in arrays]
-    n, step = rows[0].shape[0], max(1, BLOCK_ELEMENTS // row)
-    if get_array_module(arrays[0]) is not np or n <= step:
+    n = rows[0].shape[0]
+    step = max(1, BLOCK_ELEMENTS // max(rows[0].shape[1], 1))
+    if get_array_module(rows[0]) is not np or n <= step:
         return fn(*rows)
     outs = None
     for start in range(0, n, step):

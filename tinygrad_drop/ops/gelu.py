@@ -92,7 +92,7 @@ class GELU(Function):
     def forward(ctx, x, approximate="none"):
         formula = _tanh_gelu if approximate == "tanh" else _erf_gelu
         with_slope = ctx.needs_input_grad[0]
-        results = blockwise(lambda block: formula(block, with_slope), x)
+        results = blockwise(lambda block: formula(block, with_slope), x.reshape(-1, 1))
         if with_slope:
             ctx.save_for_backward(results[1].reshape(x.shape))
         return results[0].reshape(x.shape)
