@@ -43,9 +43,10 @@ class LayerNorm(Function):
 
 def _normalise(x, weight, bias, eps):
     """(y, x_hat, 1 / sqrt(var + eps)) for rows x of shape (n, N), in place on fresh arrays."""
-    xp = get_array_module(x)
-    x_hat = x - x.mean(axis=1, keepdims=True)  # centred, then scaled in place below
-    variance = xp.square(x_hat).mean(axis=1, keepdims=True)
+    xp, inv_n = get_array_module(x), x.dtype.type(1 / x.shape[1])
+    x_hat = x - x.sum(axis=1, keepdims=True) * inv_n  # centred, then scaled in place below
+    variance = xp.square(x_hat).sum(axis=1, keepdims=True)
+    variance *= inv_n
     variance += x.dtype.type(eps)
     inv_std = xp.reciprocal(xp.sqrt(variance, out=variance), out=variance)
     x_hat *= inv_std
@@ -59,11 +60,11 @@ def _normalise(x, weight, bias, eps):
 
 def _input_gradient(grad, x_hat, inv_std, weight):
     """dL/dx for rows of shape (n, N), in place on fresh arrays."""
-    xp = get_array_module(grad)
+    xp, inv_n = get_array_module(grad), x_hat.dtype.type(1 / x_hat.shape[1])
     grad_x = grad * weight if weight is not None else grad.copy()  # dL/dx_hat, updated in place below
     product = grad_x * x_hat
-    mean_gx = product.mean(axis=1, keepdims=True)
-    mean_g = grad_x.mean(axis=1, keepdims=True)
+    mean_gx = product.sum(axis=1, keepdims=True) * inv_n
+    mean_g = grad_x.sum(axis=1, keepdims=True) * inv_n
     grad_x -= xp.multiply(x_hat, mean_gx, out=product)
     grad_x -= mean_g
     grad_x *= inv_std
