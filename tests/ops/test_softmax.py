@@ -100,3 +100,45 @@ def test_float32_gradients_stay_float32():
         x.grad = None
         (y * y).sum().backward()
         assert x.grad.dtype == td.float32
+
+
+# ---------------------------------------------------------------- attention's fused scale, mask and softmax
+
+KEEP = np.tril(np.ones((4, 5), dtype=bool))  # query i sees keys 0..i: every row keeps at least one key
+
+
+def masked_softmax(x, keep, scale):
+    from tinygrad_drop.ops.softmax import MaskedSoftmax
+
+    return MaskedSoftmax.apply(x, keep, scale)
+
+
+@pytest.mark.parametrize("keep", [KEEP, None], ids=["causal", "no mask"])
+@pytest.mark.parametrize("scale", [0.3, -1.5])
+def test_masked_softmax_gradcheck(keep, scale, device):
+    x = leaf(randn((2, 4, 5), seed=7), device)
+    keep = None if keep is None else td.backend.to_device(keep, device)
+    assert td.gradcheck(lambda t: masked_softmax(t, keep, scale), [x])
+
+
+@pytest.mark.parametrize("dtype", [td.float32, td.float64])
+def test_masked_softmax_matches_torch(dtype):
+    torch = pytest.importorskip("torch")
+    from tests.torch_check import matches_torch
+
+    matches_torch(lambda x: masked_softmax(x, KEEP, 0.3),
+                  lambda x: (x * 0.3).masked_fill(~torch.from_numpy(KEEP), float("-inf")).softmax(-1),
+                  [randn((3, 4, 5), seed=8)], dtype)
+
+
+def test_masked_softmax_gives_masked_entries_zero_weight_and_zero_gradient():
+    x = td.Tensor(randn((4, 5), seed=9), requires_grad=True)
+    y = masked_softmax(x, KEEP, 1.0)
+    y.backward(td.Tensor(randn((4, 5), seed=10)))
+    assert (host(y)[~KEEP] == 0).all() and (host(x.grad)[~KEEP] == 0).all()
+    np.testing.assert_allclose(host(y).sum(axis=-1), 1.0, rtol=1e-6)
+
+
+def test_masked_softmax_needs_a_floating_input():
+    with pytest.raises(TypeError, match="softmax needs a floating-point input, got dtype int64"):
+        masked_softmax(td.Tensor(np.arange(5)), None, 1.0)

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from .. import backend
+from .. import backend, shapes
 from .. import random as _random
 from ..ops.activations import ELU, LeakyReLU, SiLU, Softplus
 from ..ops.batchnorm import BatchNorm
@@ -22,6 +22,7 @@ from ..ops.linear import Linear
 from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy, Huber
 from ..ops.noise import SELU_ALPHA, SELU_SCALE, AlphaDropout, GaussianDropout, alpha_dropout_affine
 from ..ops.relu import ReLU
+from ..ops.softmax import MaskedSoftmax
 from ..tensor import Tensor, _is_float, as_floating
 from .module import current_module
 
@@ -631,19 +632,22 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                          f"{value.shape} do not fit: expected (..., L, E), (..., S, E) and (..., S, Ev)")
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
-    scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query * float(scale)) @ key.transpose(*range(key.ndim - 2), -1, -2)  # (..., L, S)
+    scale = 1.0 / np.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = query @ key.transpose(*range(key.ndim - 2), -1, -2)  # (..., L, S), scaled inside MaskedSoftmax
     if is_causal:  # query i sees keys 0..i: the lower triangle, aligned at the top left as in torch
         xp = backend.array_module_for(query.device)
         attn_mask = xp.tril(xp.ones(scores.shape[-2:], dtype=bool))
     mask = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+    keep = None
     if mask is not None and getattr(mask, "dtype", None) == np.bool_:  # True = take part: the others get -inf
-        scores = scores.masked_fill(~mask, float("-inf"))
-    elif mask is not None:  # a float mask is added to the scores, in their dtype
+        keep = shapes.bool_mask(mask, scores, "scaled_dot_product_attention")
+    elif mask is not None:  # a float mask is added to the scaled scores, in their dtype
         if isinstance(attn_mask, Tensor) and attn_mask.dtype != scores.dtype:
             raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool or have the query's dtype "
                             f"{scores.dtype}, got {attn_mask.dtype}")
-        scores = scores + (attn_mask if isinstance(attn_mask, Tensor) else mask.astype(scores.dtype, copy=False))
-    weights = scores.softmax(axis=-1)
+        added = attn_mask if isinstance(attn_mask, Tensor) else mask.astype(scores.dtype, copy=False)
+        scores = scores * scale + added
+        scale = 1.0
+    weights = MaskedSoftmax.apply(scores, keep, scale)
     weights = dropout(weights, dropout_p)  # seed site 1: dropout on the attention weights, before they meet V
     return weights @ value

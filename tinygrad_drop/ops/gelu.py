@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from .blocks import blockwise
 
 # ---------------------------------------------------------------- erf without SciPy
 #
@@ -79,48 +80,64 @@ _TANH_CUBIC = 0.044715
 
 
 class GELU(Function):
-    """y = x * Phi(x).
+    """y = x * Phi(x), and forward also computes dy/dx, which backward multiplies by dL/dy (one pass).
 
-    "none":  dL/dx = dL/dy * (Phi(x) + x * phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi).
+    "none":  dy/dx = Phi(x) + x * phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
     "tanh":  with s = tanh(k (x + c x^3)), k = sqrt(2/pi), c = 0.044715, y = x (1 + s) / 2 and
-             dL/dx = dL/dy * ((1 + s) / 2 + x (1 - s^2) k (1 + 3 c x^2) / 2).
+             dy/dx = (1 + s) / 2 + x (1 - s^2) k (1 + 3 c x^2) / 2.
+    dL/dx = dL/dy * dy/dx.
     """
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
-        xp, one = get_array_module(x), x.dtype.type(1)
-        ctx.approximate = approximate
-        if approximate == "tanh":  # in place on one temporary: this runs on the largest activations of a GPT
-            s = x * x
-            s *= x.dtype.type(_TANH_CUBIC * _SQRT_2_OVER_PI)
-            s += x.dtype.type(_SQRT_2_OVER_PI)
-            s *= x
-            s = xp.tanh(s, out=s)  # s = tanh(k (x + c x^3))
-            ctx.save_for_backward(x, s)
-            y = s + one
-            y *= x
-            y *= x.dtype.type(0.5)
-            return y
-        cdf = normal_cdf(x)
-        ctx.save_for_backward(x, cdf)
-        return x * cdf
+        formula = _tanh_gelu if approximate == "tanh" else _erf_gelu
+        with_slope = ctx.needs_input_grad[0]
+        results = blockwise(lambda block: formula(block, with_slope), x.reshape(-1, 1))
+        if with_slope:
+            ctx.save_for_backward(results[1].reshape(x.shape))
+        return results[0].reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, saved = ctx.saved_tensors
-        xp, dtype = get_array_module(x), x.dtype.type
-        if ctx.approximate == "tanh":
-            s = saved
-            slope = x * x  # x k (1 + 3 c x^2), in place
-            slope *= dtype(3 * _TANH_CUBIC * _SQRT_2_OVER_PI)
-            slope += dtype(_SQRT_2_OVER_PI)
-            slope *= x
-            out = s * s
-            out -= dtype(1)
-            out *= slope  # -(1 - s^2) x k (1 + 3 c x^2)
-            out -= s
-            out -= dtype(1)
-            out *= grad * dtype(-0.5)
-            return (out,)
-        pdf = xp.exp(x * x * dtype(-0.5)) * dtype(_INV_SQRT_2PI)
-        return (grad * (saved + x * pdf),)
+        (slope,) = ctx.saved_tensors
+        return (grad * slope,)
+
+
+def _tanh_gelu(x, with_slope):
+    """(y, dy/dx) of the tanh form, or (y,) without the slope, computed in place on fresh arrays."""
+    xp, dtype = get_array_module(x), x.dtype.type
+    x2 = x * x
+    s = x2 * dtype(_TANH_CUBIC * _SQRT_2_OVER_PI)
+    s += dtype(_SQRT_2_OVER_PI)
+    s *= x
+    s = xp.tanh(s, out=s)  # s = tanh(k (x + c x^3))
+    half = s + dtype(1)
+    half *= dtype(0.5)  # (1 + s) / 2
+    y = x * half
+    if not with_slope:
+        return (y,)
+    slope = x2  # x k (1 + 3 c x^2) / 2, in place
+    slope *= dtype(1.5 * _TANH_CUBIC * _SQRT_2_OVER_PI)
+    slope += dtype(0.5 * _SQRT_2_OVER_PI)
+    slope *= x
+    s *= s
+    s -= dtype(1)
+    s *= slope  # -(1 - s^2) x k (1 + 3 c x^2) / 2
+    half -= s  # dy/dx
+    return y, half
+
+
+def _erf_gelu(x, with_slope):
+    """(y, dy/dx) of the erf form, or (y,) without the slope."""
+    xp, dtype = get_array_module(x), x.dtype.type
+    cdf = normal_cdf(x)
+    y = x * cdf
+    if not with_slope:
+        return (y,)
+    slope = x * x
+    slope *= dtype(-0.5)
+    slope = xp.exp(slope, out=slope)
+    slope *= dtype(_INV_SQRT_2PI)  # phi(x)
+    slope *= x
+    slope += cdf  # Phi(x) + x phi(x)
+    return y, slope
