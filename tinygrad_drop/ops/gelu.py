@@ -23,7 +23,6 @@ from .blocks import blockwise
 ERF_Z_MAX = 10.0
 _T_LOW = 2 / (2 + ERF_Z_MAX)
 _SQRT_HALF = math.sqrt(0.5)
-_T_LOW = 2 / (2 + ERF_Z_MAX)
 
 
 def _fit_erfc_exponent(degree=20, nodes=400):
