@@ -22,7 +22,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mutation.XXXXXX")
 if [ "${MUTATION_KEEP:-0}" = 1 ]; then echo "working folder: $work"; else trap 'rm -rf "$work"' EXIT; fi
 
 cd "$root"
-git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work"
+git ls-files -z --cached --others --exclude-standard | xargs -0 cp --no-dereference --parents -t "$work"  # links (docs/notebooks) as links
 cd "$work"
 only=$(printf '"%s", ' "${files[@]}")
 copy=$(git -C "$root" ls-files | cut -d/ -f1 | sort -u | grep -vx -e tinygrad_drop -e tests | sed 's/.*/"&", /' | tr -d '\n')
