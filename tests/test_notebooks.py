@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.mutation_unsafe  # mutmut's wrapped package cannot run in the notebooks' subprocesses
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 CELL = re.compile(r"^# %%(?P<header>.*)$", re.M)
