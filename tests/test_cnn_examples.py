@@ -10,20 +10,6 @@ DOCS = EXAMPLES.parent / "docs"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
-@pytest.fixture
-def load(monkeypatch):
-    """Import an example by name, with examples/ on sys.path for the helpers it shares."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-
-    def _load(name):
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return _load
-
-
 def _quick(load, name, tmp_path):
     """Run an example's --quick mode with a plot into tmp_path; return its result and the picture's path."""
     path = tmp_path / f"{name}.png"

@@ -11,20 +11,6 @@ import tinygrad_drop.nn.functional as F
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture
-def load(monkeypatch):
-    """Import an example by name, with examples/ on sys.path for the helpers it shares."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-
-    def _load(name):
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return _load
-
-
 def test_dropout_overfitting(load, capsys):
     results = load("dropout_overfitting").main(["--quick"])
     out = capsys.readouterr().out

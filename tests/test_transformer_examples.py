@@ -8,19 +8,6 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture
-def load(monkeypatch):
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-
-    def _load(name):
-        spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-
-    return _load
-
-
 def test_tiny_gpt_quick(load, tmp_path, capsys):
     pytest.importorskip("tqdm")
     result = load("tiny_gpt").main(["--quick", "--no-progress", "--plot", str(tmp_path / "attention.png")])
