@@ -7,6 +7,7 @@ import pytest
 
 import tinygrad_drop as td
 from tests.helpers import host
+from tinygrad_drop import autograd
 
 # ---------------------------------------------------------------- graph shapes
 
@@ -67,6 +68,14 @@ def test_backward_twice_through_freed_graph_raises():
     y.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         y.backward()
+
+
+def test_the_engine_frees_saved_arrays_by_default():
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    autograd.backward(y, np.float32(1.0))  # called directly, without Tensor.backward's retain_graph
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        autograd.backward(y, np.float32(1.0))
 
 
 def test_retain_graph_allows_second_backward():
@@ -359,6 +368,16 @@ def test_an_array_a_hook_returns_is_copied_into_grad():
     (a * 2.0).sum().backward()
     a.grad *= 0
     np.testing.assert_array_equal(kept, [7.0, 7.0])
+
+
+@pytest.mark.parametrize("build", [lambda a, b: a, lambda a, b: a + b], ids=["leaf root", "add"])
+def test_the_callers_gradient_array_is_never_a_leafs_grad(build):
+    a = td.Tensor([1.0, 2.0], requires_grad=True)
+    b = td.Tensor([3.0, 4.0], requires_grad=True)
+    given = np.ones(2, dtype=np.float32)
+    build(a, b).backward(given)  # Add hands `given` itself to a: the engine must not make it a.grad
+    given[...] = 5.0
+    np.testing.assert_array_equal(a.grad, [1.0, 1.0])
 
 
 def test_the_common_case_makes_no_copy():

@@ -166,3 +166,48 @@ def test_a_hook_that_returns_a_tensor_gives_an_array_grad():
     (x * 4.0).sum().backward()
     assert type(x.grad) is np.ndarray
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+@pytest.mark.parametrize("register, what", [(lambda t: t.register_hook(lambda g: g), "register a hook on"),
+                                            (lambda t: t.retain_grad(), "retain_grad on")])
+def test_hooks_on_a_tensor_without_grad_say_how_to_fix_it(register, what):
+    with pytest.raises(RuntimeError) as info:
+        register(td.Tensor([1.0]))
+    assert str(info.value) == (f"cannot {what} a tensor that does not require grad: "
+                               "create it with requires_grad=True (or call .requires_grad_())")
+
+
+def test_a_hook_returning_none_lets_the_next_hooks_run():
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: None)
+    x.register_hook(lambda g: g * 10)
+    (x * 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [10.0, 10.0])
+
+
+class _Halve:
+    """A callable without a __name__: the error shows its repr instead."""
+
+    def __call__(self, grad):
+        return grad[:1]
+
+    def __repr__(self):
+        return "Halve()"
+
+
+def test_a_nameless_hook_that_changes_the_shape_is_named_by_its_repr():
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(_Halve())
+    with pytest.raises(ValueError) as info:
+        (x * 1.0).sum().backward()
+    assert str(info.value) == ("hook Halve() returned a gradient of shape (1,) for a tensor of shape (2,): "
+                               "return an array of the same shape, or None")
+
+
+@pytest.mark.parametrize("returned", [np.float64, np.float16, np.int64])
+def test_a_hook_result_of_another_dtype_is_cast_to_the_tensors_dtype(returned):
+    x = td.Tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: (g * 3).astype(returned))
+    (x * 1.0).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])

@@ -76,3 +76,24 @@ def test_the_gan_pattern_is_caught():
     d_opt.step()
     with pytest.raises(RuntimeError, match=r"Linear's input 1, a tensor of shape \(1, 2\).*version 1, expected 0"):
         g_loss.backward()
+
+
+def test_an_op_that_saved_another_array_is_not_flagged():
+    w = td.Tensor([0.0, 1.0], requires_grad=True)
+    y = w.exp().sum()  # Exp saves its output, not w: a later change to w leaves this gradient right
+    w.grad = np.ones(2, dtype=np.float32)
+    td.optim.SGD([w], lr=1.0).step()
+    w.grad = None
+    y.backward()
+    np.testing.assert_allclose(w.grad, np.exp([0.0, 1.0]), rtol=1e-6)
+
+
+def test_the_version_error_says_what_to_do():
+    x, lin, y = _linear_graph()
+    y.backward(retain_graph=True)
+    td.optim.SGD(lin.parameters(), lr=1.0).step()
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    assert str(info.value).endswith(
+        "version 1, expected 0. Call backward before changing it (an optimizer step, load_state_dict), "
+        "or run the forward pass again.")

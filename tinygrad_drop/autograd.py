@@ -135,7 +135,7 @@ def graph_order(root):
     """
     if root._ctx is None:
         return []
-    order, visited = [], {id(root)}
+    order, visited = [], set()  # the root is no one's input: only its ancestors need marking
     stack = [(root, iter(root._ctx.parents))]
     while stack:
         tensor, inputs = stack[-1]
@@ -277,7 +277,7 @@ def unbroadcast(grad, shape):
         i + extra for i, size in enumerate(shape) if size == 1 and grad.shape[i + extra] != 1
     )
     if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+        grad = grad.sum(axis=axes)  # the reshape below puts the size-1 axes back
     return grad.reshape(shape)
 
 
