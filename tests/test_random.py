@@ -62,8 +62,18 @@ def test_numpy_philox_fast_path_is_bit_identical_to_the_array_implementation(see
 @pytest.mark.parametrize("offset", OFFSETS[:-1])
 @pytest.mark.parametrize("n", [1, 15, 16, 17, 1000])
 def test_numpy_fast_path_mask_values_are_the_array_implementations_16_bit_values(seed, offset, n):
-    words = R._numpy_philox(seed, offset).random_raw(-(-n // 4))
+    words = R.numpy_philox_words(seed, offset, R.mask_blocks(n))
     np.testing.assert_array_equal(R.words_to_u16(words, n), _reference_u16(seed, offset, n))
+
+
+def test_the_numpy_fast_path_gives_the_same_words_in_any_order_of_draws():
+    reference = R.stream_words(5, 0, 4 * 10)
+    np.testing.assert_array_equal(R.numpy_philox_words(5, 0, 3), reference[:12])
+    np.testing.assert_array_equal(R.numpy_philox_words(5, 3, 2), reference[12:20])  # where the last draw ended
+    np.testing.assert_array_equal(R.numpy_philox_words(5, 1, 4), reference[4:20])  # back
+    np.testing.assert_array_equal(R.numpy_philox_words(5, 7, 3), reference[28:40])  # ahead
+    np.testing.assert_array_equal(R.numpy_philox_words(6, 10, 1), R.stream_words(6, 10, 4))  # another seed
+    np.testing.assert_array_equal(R.numpy_philox_words(5, 10, 1), R.stream_words(5, 10, 4))  # the other seed's end
 
 
 def test_seeds_and_blocks_give_different_bits():
@@ -131,7 +141,7 @@ def test_keep_fraction_matches_the_exact_keep_probability(p):
 
 
 def test_the_16_bit_values_are_uniform():
-    values = R.words_to_u16(R._numpy_philox(1, 0).random_raw(2**18), 2**20)
+    values = R.words_to_u16(R.numpy_philox_words(1, 0, 2**16), 2**20)
     counts = np.bincount(values >> 10, minlength=64)  # 64 bins of the top six bits, 2**14 expected in each
     chi2 = ((counts - 2**14) ** 2 / 2**14).sum()
     assert chi2 < 63 + 5 * math.sqrt(2 * 63)  # 63 degrees of freedom: mean 63, sd sqrt(126)

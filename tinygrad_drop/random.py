@@ -118,32 +118,37 @@ def mask_threshold(p):
 
 # ---------------------------------------------------------------- the fast paths: NumPy's Philox and CUDA
 
-_philox_cache = threading.local()  # .bits: one np.random.Philox per thread, re-pointed for each draw
+_philox_cache = threading.local()  # .bits: one np.random.Philox per thread; .end: (seed, block) it stands at
 
 
-def _numpy_philox(seed, offset):
-    """NumPy's Philox positioned so that its next output is block `offset` of `seed`'s stream.
+def numpy_philox_words(seed, offset, blocks):
+    """The 4 * blocks words of blocks offset .. offset + blocks - 1 of `seed`'s stream, by NumPy's Philox.
 
-    NumPy's Philox increments its counter before each block, so it starts from offset - 1. Setting
-    the state of a cached bit generator costs about 1 us; building a new one about 15 us, which
-    would dominate a small dropout layer.
+    One NumPy Philox per thread is re-pointed for each draw (NumPy increments its counter before each
+    block, so it starts from offset - 1). Setting its state costs about 4 us, building a new one
+    about 15 us: either would dominate a small dropout layer. Training draws mask after mask from
+    one stream, so the state is set only when this draw does not start where the last one ended.
     """
     bits = getattr(_philox_cache, "bits", None)
     if bits is None:
         bits = _philox_cache.bits = np.random.Philox(0)
-    counter = (offset - 1) % 2**256
-    bits.state = {
-        "bit_generator": "Philox",
-        "state": {
-            "counter": np.array([(counter >> s) % 2**64 for s in (0, 64, 128, 192)], dtype=np.uint64),
-            "key": np.array(seed_to_key(seed), dtype=np.uint64),
-        },
-        "buffer": np.zeros(4, dtype=np.uint64),
-        "buffer_pos": 4,  # an empty buffer: the next word comes from a fresh block
-        "has_uint32": 0,
-        "uinteger": 0,
-    }
-    return bits
+    if getattr(_philox_cache, "end", None) != (seed, offset):
+        counter = (offset - 1) % 2**256
+        bits.state = {
+            "bit_generator": "Philox",
+            "state": {
+                "counter": np.array([(counter >> s) % 2**64 for s in (0, 64, 128, 192)], dtype=np.uint64),
+                "key": np.array(seed_to_key(seed), dtype=np.uint64),
+            },
+            "buffer": np.zeros(4, dtype=np.uint64),
+            "buffer_pos": 4,  # an empty buffer: the next word comes from a fresh block
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
+    _philox_cache.end = None  # unknown while drawing: an exception (KeyboardInterrupt) may stop it midway
+    words = bits.random_raw(4 * blocks)  # whole blocks, so that the next block is offset + blocks
+    _philox_cache.end = (seed, offset + blocks)
+    return words
 
 
 # Philox4x64-10 in CUDA C, the same maths as `philox4x64`. One thread computes one block and gives
@@ -414,7 +419,7 @@ def keep_mask_at(draw, p, device="cpu"):
     device = backend.parse_device(device)
     xp, size, threshold = backend.array_module_for(device), math.prod(draw.shape), mask_threshold(p)
     if xp is np:
-        words = _numpy_philox(draw.seed, draw.offset).random_raw(-(-size // 4))
+        words = numpy_philox_words(draw.seed, draw.offset, mask_blocks(size))
         return (words_to_u16(words, size) >= threshold).reshape(draw.shape)  # threshold 2**16: none kept
     with xp.cuda.Device(int(device.split(":")[1])):
         return _cuda_keep_mask(xp, draw.seed, draw.offset, size, threshold).reshape(draw.shape)
