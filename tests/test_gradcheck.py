@@ -608,3 +608,22 @@ def test_the_checked_count_adds_up_over_inputs_and_ten_failures_need_no_more_lin
     message = str(info.value)
     assert "10 of 10 checked values differ" in message
     assert len(_report_lines(message)) == 10 and "... and" not in message
+
+
+def test_one_sided_slopes_exactly_ten_tolerances_apart_are_not_a_kink():
+    """'Over ten tolerances' is strict: 5 relu(x) at 0 has slopes 5 and 0, exactly 10 x atol = 0.5 apart."""
+    x = _tensor([0.0], "cpu")  # eps a power of two: both slopes and the central difference 2.5 are exact
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda x: F.relu(x) * 5.0, [x], eps=2.0**-10, atol=0.5, rtol=0.0)
+    (line,) = _report_lines(str(info.value))
+    assert line == "  input 0[0]: numerical 2.5, analytical 0, abs err 2.5, rel err 1"
+
+
+def test_max_elements_equal_to_a_size_checks_it_all_without_using_the_seed():
+    """Only tensors larger than max_elements draw their picks, so the next tensor's picks are the seed's first."""
+    a, b = td.tensor([1.0, 2.0, 3.0], requires_grad=True), td.tensor(np.arange(1.0, 9.0), requires_grad=True)
+    with pytest.raises(td.GradcheckError) as info:
+        td.gradcheck(lambda a, b: WrongSquare.apply(a).sum() + WrongSquare.apply(b).sum(), [a, b], max_elements=3)
+    where = [re.search(r"input \d\[\d\]", line).group(0) for line in _report_lines(str(info.value))]
+    expected_b = sorted(np.random.default_rng(0).choice(8, 3, replace=False))
+    assert sorted(where) == [f"input 0[{i}]" for i in range(3)] + [f"input 1[{i}]" for i in expected_b]

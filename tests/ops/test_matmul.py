@@ -121,3 +121,15 @@ def test_matmul_mismatch_reports_inner_and_batch_sizes():
 def test_matmul_with_scalar_raises():
     with pytest.raises(ValueError, match="at least 1 dimension"):
         td.ones(3) @ td.Tensor(2.0)
+
+
+def test_matmul_returns_no_gradient_to_an_operand_that_needs_none():
+    """x @ W with a constant W sends None to W, and W @ x sends None to W likewise."""
+    x = td.tensor([[1.0, 2.0]], requires_grad=True)
+    w = td.tensor([[1.0], [3.0]])
+    for y, expected in ((x @ w, "returns [[1. 3.]] to x, None to w"), (w @ x, "returns None to w, [[4. 4.]] to x")):
+        x.grad = None
+        with td.trace_backward({"x": x, "w": w}) as trace:
+            y.sum().backward()
+        assert trace.steps[1][2] == expected
+        assert x.grad is not None and w.grad is None

@@ -3,6 +3,8 @@
 Each is compared with torch (values and gradients, float32 and float64) and checked by finite differences.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,51 @@ def test_ops_on_the_gpu_stay_there(device):
     for y in (x.abs(), x.clamp(0, 1), td.maximum(x, x), x**x.abs(), 2.0**x, x.sin(), x[:, :1].expand(2, 3)):
         assert y.device == x.device
         assert host(y).dtype == np.float64
+
+
+def test_tensor_power_gradients_at_zero_base_and_zero_exponent_match_torch_without_warnings():
+    """d(a^b)/da is 0 where b = 0 and d(a^b)/db is 0 where a = 0, b >= 0, as torch, and NumPy stays quiet."""
+    torch = pytest.importorskip("torch")
+    base, exponent = [0.0, 0.0, 0.0, 2.0, 3.0, 0.0], [0.0, 1.0, 0.5, 0.0, 2.0, 2.0]
+    a = td.tensor(base, dtype=td.float64, requires_grad=True)
+    b = td.tensor(exponent, dtype=td.float64, requires_grad=True)
+    at = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (a**b).sum().backward()
+    (at**bt).sum().backward()
+    assert a.grad.dtype == np.float64 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad, at.grad.numpy())  # [0, 1, inf, 0, 6, 0]
+    np.testing.assert_array_equal(b.grad, bt.grad.numpy())  # [0, 0, 0, ln 2, 9 ln 3, 0]
+
+
+def _returned(op, **names):
+    """What op's backward returns to each named input, as td.trace_backward prints it."""
+    y = op(*names.values())
+    with td.trace_backward(names) as trace:
+        y.sum().backward()
+    return trace.steps[1][2]
+
+
+@pytest.mark.parametrize("op", [td.maximum, td.minimum, lambda a, b: a**b], ids=["maximum", "minimum", "pow"])
+def test_binary_ops_return_no_gradient_to_an_input_that_needs_none(op):
+    """Only the inputs that require grad get a gradient; the other gets None and keeps .grad None."""
+    x = td.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = td.tensor([2.0, 2.0, 2.0])
+    assert _returned(op, x=x, c=c).endswith(", None to c")
+    assert x.grad is not None and c.grad is None
+    x.grad = None
+    assert _returned(op, c=c, x=x).startswith("returns None to c, ")
+    assert x.grad is not None and c.grad is None
+
+
+def test_cast_returns_its_gradient_in_the_input_dtype():
+    """Casting float32 to float64 sends a float32 gradient back, as the trace shows."""
+    x = td.ones(3, 4, dtype=td.float32, requires_grad=True)
+    y = x.to(dtype=td.float64)
+    with td.trace_backward({"x": x}) as trace:
+        y.sum().backward()
+    assert trace.steps[1][0] == "Cast"
+    assert trace.steps[1][2] == "returns float32 (3, 4) (norm 3.464) to x"
+    assert x.grad.dtype == np.float32
