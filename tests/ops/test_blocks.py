@@ -66,3 +66,21 @@ def test_layer_norm_of_an_empty_batch():
     y = td.nn.LayerNorm(4)(x)
     y.sum().backward()
     assert y.shape == (0, 4) and x.grad.shape == (0, 4)
+
+
+def test_arrays_that_exactly_fill_one_block_are_passed_whole_and_come_back_uncopied(monkeypatch):
+    """Rows that exactly fill one block: fn gets the arrays themselves, and its results are returned as they are."""
+    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 12)  # 4 rows of 3: exactly one block
+    x = np.arange(12.0).reshape(4, 3)
+    seen = []
+    (out,) = blockwise(lambda b: seen.append(b) or (b,), x)
+    assert len(seen) == 1 and seen[0] is x and out is x
+
+
+def test_a_formula_that_returns_fewer_arrays_for_a_later_block_is_an_error(monkeypatch):
+    """Rows of a result the formula stopped returning are never left unfilled: blockwise raises instead."""
+    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 2)  # 4 rows of 1: two blocks
+    x = np.arange(4.0).reshape(4, 1)
+    results = iter([(x[:2] + 1, x[:2] * 2), (x[2:] + 1,)])
+    with pytest.raises(ValueError, match="shorter"):
+        blockwise(lambda block: next(results), x)
