@@ -71,7 +71,7 @@ def test_summary_table(capsys):
     assert "512 B" in line_of["3.1"]  # SELU keeps x only (backward recomputes e^min(x, 0))
     assert "Total params: 212 (848 B)" in text
     assert "Trainable params: 212" in text
-    assert "one forward pass of (32, 8): 6,656 B" in text  # 1,024 + 2,048 + 512 + 2,048 + 1,024
+    assert "one forward pass of (32, 8): 6,144 B" in text  # 1,024 + 2,048 + 512 + 2,048 + 512
 
 
 def test_summary_in_eval_mode_has_no_dropout_mask():
