@@ -68,10 +68,10 @@ def test_summary_table(capsys):
     assert "2,048 B" in line_of["1"]  # ReLU's output, 32 x 16 float32
     assert "512 B" in line_of["2"]  # the dropout mask, 32 x 16 bools
     assert "(32, 4)" in line_of["3.0"] and "68" in line_of["3.0"] and "2,048 B" in line_of["3.0"]
-    assert "1,024 B" in line_of["3.1"]  # SELU keeps x and e^min(x, 0)
+    assert "512 B" in line_of["3.1"]  # SELU keeps x only (backward recomputes e^min(x, 0))
     assert "Total params: 212 (848 B)" in text
     assert "Trainable params: 212" in text
-    assert "one forward pass of (32, 8): 6,656 B" in text  # 1,024 + 2,048 + 512 + 2,048 + 1,024
+    assert "one forward pass of (32, 8): 6,144 B" in text  # 1,024 + 2,048 + 512 + 2,048 + 512
 
 
 def test_summary_in_eval_mode_has_no_dropout_mask():

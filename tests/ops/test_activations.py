@@ -117,3 +117,43 @@ def test_activations_train_a_model(device):
     model.to(device)
     assert td.gradcheck(lambda x: model(x), [leaf(randn((2, 3)), device)], params=model)
     assert host(model(td.randn(2, 3, device=device))).shape == (2, 1)
+
+
+@pytest.mark.parametrize("dtype", [td.float32, td.float64])
+def test_elu_and_selu_just_below_zero_match_torch_to_the_last_digits(dtype):
+    """e^x - 1 for tiny negative x is computed without cancellation, as torch's expm1."""
+    torch = pytest.importorskip("torch")
+    points = np.array([-1e-12, -1e-9, -1e-7, -1e-5, -3e-3])
+    tdtype = {td.float32: torch.float32, td.float64: torch.float64}[dtype]
+    rtol = 1e-6 if dtype == td.float32 else 1e-15
+    for ours, theirs in ((F.elu, torch.nn.functional.elu), (F.selu, torch.nn.functional.selu)):
+        expected = theirs(torch.tensor(points, dtype=tdtype)).numpy()
+        np.testing.assert_allclose(ours(td.tensor(points, dtype=dtype)).numpy(), expected, rtol=rtol, atol=0)
+
+
+def test_softplus_exactly_at_the_threshold_is_still_the_smooth_curve():
+    """torch switches to y = x only strictly past the threshold: at beta * x == threshold it is log1p(e^x)."""
+    torch = pytest.importorskip("torch")
+    for x_value, beta, threshold in ((20.0, 1.0, 20.0), (1.5, 2.0, 3.0)):
+        x = td.tensor([x_value], dtype=td.float64, requires_grad=True)
+        y = F.softplus(x, beta, threshold)
+        y.backward()
+        xt = torch.tensor([x_value], dtype=torch.float64, requires_grad=True)
+        yt = torch.nn.functional.softplus(xt, beta, threshold)
+        yt.backward(torch.ones(1, dtype=torch.float64))
+        assert y.numpy()[0] != x_value  # the smooth curve lies above the line
+        np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-15, atol=0)
+        np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-15, atol=0)
+
+
+def test_activation_ops_default_to_torchs_parameters():
+    """LeakyReLU, ELU and Softplus without arguments use torch's defaults: 0.01; alpha 1; beta 1, threshold 20."""
+    torch = pytest.importorskip("torch")
+    from tinygrad_drop.ops.activations import ELU, LeakyReLU, Softplus
+
+    points = np.array([-3.0, -0.5, 0.7, 19.0, 20.5, 25.0])
+    for op, theirs in ((LeakyReLU, torch.nn.functional.leaky_relu), (ELU, torch.nn.functional.elu),
+                       (Softplus, torch.nn.functional.softplus)):
+        y = op.apply(td.tensor(points, dtype=td.float64))
+        np.testing.assert_allclose(y.numpy(), theirs(torch.tensor(points, dtype=torch.float64)).numpy(),
+                                   rtol=1e-15, atol=0)

@@ -55,3 +55,16 @@ def test_embedding_errors():
         F.embedding(np.array([0.5]), weight)
     with pytest.raises(ValueError, match="weight must be 2-D"):
         F.embedding(np.array([0]), td.randn(4))
+
+
+def test_embedding_gradient_accumulates_in_the_tables_dtype_as_torch():
+    """A float16 row looked up 3,000 times gets 2048, as in torch: float16 sums of ones stop growing at 2048."""
+    torch = pytest.importorskip("torch")
+    indices = np.zeros(3000, dtype=np.int64)
+    weight = td.Tensor(np.zeros((2, 3), dtype=np.float16), requires_grad=True)
+    F.embedding(indices, weight).sum().backward()
+    expected = torch.zeros(2, 3, dtype=torch.float16, requires_grad=True)
+    torch.nn.functional.embedding(torch.from_numpy(indices), expected).sum().backward()
+    assert weight.grad.dtype == np.float16
+    np.testing.assert_array_equal(weight.grad, expected.grad.numpy())
+    assert weight.grad[0, 0] == 2048

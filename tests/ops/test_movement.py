@@ -1,5 +1,7 @@
 """Movement ops: reshape, flatten, transpose, .T and indexing."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -184,3 +186,95 @@ def test_getitem_keeps_dtype_and_data_is_ndarray():
 def test_getitem_out_of_range_raises():
     with pytest.raises(IndexError):
         td.ones(3)[5]
+
+
+def test_getitem_gradient_accumulates_in_the_tensors_dtype_as_torch():
+    """A float16 element picked 3,000 times gets 2048, as in torch: float16 sums of ones stop growing at 2048."""
+    torch = pytest.importorskip("torch")
+    index = np.zeros(3000, dtype=np.int64)
+    x = td.Tensor(np.zeros(3, dtype=np.float16), requires_grad=True)
+    x[index].sum().backward()
+    expected = torch.zeros(3, dtype=torch.float16, requires_grad=True)
+    expected[torch.from_numpy(index)].sum().backward()
+    assert x.grad.dtype == np.float16
+    np.testing.assert_array_equal(x.grad, expected.grad.numpy())
+    assert x.grad[0] == 2048
+
+
+# ---------------------------------------------------------------- expand
+
+
+def test_expand_a_size_one_axis_to_zero_gives_an_empty_tensor_as_torch():
+    x = td.Tensor(np.ones((1, 3)), requires_grad=True)
+    y = x.expand(0, 3)
+    assert y.shape == (0, 3) and x.expand(2, 0, 3).shape == (2, 0, 3)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((1, 3)))
+
+
+def test_expand_error_says_what_can_grow():
+    with pytest.raises(ValueError) as info:
+        td.zeros(2, 3).expand(4, 3)
+    assert str(info.value) == ("expand: cannot expand shape (2, 3) to (4, 3) (only size-1 axes and new leading axes "
+                               "can grow; -1 keeps an existing size)")
+
+
+# ---------------------------------------------------------------- cat and moving between devices
+
+
+def test_cat_op_joins_along_the_first_axis_by_default():
+    from tinygrad_drop.ops.movement import Cat
+
+    a, b = td.Tensor(np.ones((1, 2)), requires_grad=True), td.Tensor(np.zeros((2, 2)), requires_grad=True)
+    y = Cat.apply(a, b)
+    np.testing.assert_array_equal(y.numpy(), [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    y.backward(np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(a.grad, [[0.0, 1.0]])
+    np.testing.assert_array_equal(b.grad, [[2.0, 3.0], [4.0, 5.0]])
+
+
+class _FakeGpuArray(np.ndarray):
+    """A NumPy array that the backend takes for a CuPy array on cuda:0 (to test moves without a GPU)."""
+
+    @property
+    def device(self):
+        return type("Device", (), {"id": 0})()
+
+
+class _FakeCupy:
+    """Just enough of CuPy for backend.to_device: NumPy's functions, with _FakeGpuArray as its arrays."""
+
+    ndarray = _FakeGpuArray
+
+    class cuda:  # noqa: N801 - CuPy's name
+        @staticmethod
+        def Device(index):  # noqa: N802 - CuPy's name
+            assert index == 0
+            return contextlib.nullcontext()
+
+    @staticmethod
+    def array(a):
+        return np.array(a).view(_FakeGpuArray)
+
+    @staticmethod
+    def asnumpy(a):
+        return np.array(a).view(np.ndarray)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+@pytest.mark.parametrize(("source", "target"), [("cpu", "cuda:0"), ("cuda:0", "cpu")])
+def test_moving_between_devices_sends_the_gradient_back_to_the_source(source, target, monkeypatch):
+    from tinygrad_drop.ops.movement import ToDevice
+
+    monkeypatch.setattr(td.backend, "_cupy", _FakeCupy())
+    data = np.array([1.0, 2.0, 3.0])
+    x = td.Tensor._wrap(data if source == "cpu" else data.view(_FakeGpuArray))
+    x.requires_grad = True
+    y = ToDevice.apply(x, device=target)
+    assert y.device == target and x.device == source
+    np.testing.assert_array_equal(np.asarray(y.data), data)
+    y.backward(td.backend.array_module_for(target).array([0.5, -1.0, 2.0]))
+    assert td.backend.device_of(x.grad) == source
+    np.testing.assert_array_equal(np.asarray(x.grad), [0.5, -1.0, 2.0])

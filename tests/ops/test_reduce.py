@@ -154,3 +154,10 @@ def test_mean_gradient_is_rounded_once_as_torch_does():
         x.mean(axis=1).backward(np.arange(3.0))
         t.mean(dim=1).backward(torch.arange(3.0, dtype=torch_dtype))
         np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+def test_min_op_defaults_to_the_minimum_of_all_elements():
+    from tinygrad_drop.ops.reduce import Min
+
+    y = Min.apply(td.tensor([[3.0, -1.0], [2.0, 5.0]]))
+    assert y.shape == () and y.item() == -1.0

@@ -142,3 +142,21 @@ def test_masked_softmax_gives_masked_entries_zero_weight_and_zero_gradient():
 def test_masked_softmax_needs_a_floating_input():
     with pytest.raises(TypeError, match="softmax needs a floating-point input, got dtype int64"):
         masked_softmax(td.Tensor(np.arange(5)), None, 1.0)
+
+
+@pytest.mark.parametrize(("name", "fn"), [("softmax", lambda t: t.softmax()),
+                                        ("log_softmax", lambda t: t.log_softmax())])
+def test_integer_input_error_names_the_op_and_the_dtype(name, fn):
+    expected = f"{name} needs a floating-point input, got dtype int64: convert it first, e.g. x.float()"
+    with pytest.raises(TypeError) as info:
+        fn(td.Tensor(np.arange(3)))
+    assert str(info.value) == expected
+
+
+def test_masked_softmax_shifts_each_row_by_its_own_max():
+    """Rows far apart ([0, 0] and [1000, 1000]) each give 1/2, 1/2: a shift by the global max would underflow."""
+    x = td.Tensor(np.array([[0.0, 0.0], [1000.0, 1000.0], [-1000.0, -999.0]]), requires_grad=True)
+    y = masked_softmax(x, None, 1.0)
+    y.backward(td.Tensor(np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])))
+    np.testing.assert_allclose(host(y), [[0.5, 0.5], [0.5, 0.5], [1 / (1 + np.e), np.e / (1 + np.e)]], rtol=1e-15)
+    np.testing.assert_allclose(host(x.grad)[:2], [[0.25, -0.25], [0.25, -0.25]], rtol=1e-15)

@@ -1,5 +1,7 @@
 """var and std: NumPy/torch values for each correction, gradients, axis=/dim=."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -37,3 +39,24 @@ def test_var_std_match_torch(name, dtype):
 def test_var_rejects_axis_and_dim_together():
     with pytest.raises(TypeError, match="pass axis= or dim=, not both"):
         td.randn(2, 3).var(axis=0, dim=0)
+
+
+def test_var_without_degrees_of_freedom_is_nan_or_inf_as_torch():
+    """n - correction <= 0 divides by zero: nan for one element, inf when the squares sum above 0."""
+    torch = pytest.importorskip("torch")
+    for data, correction in (([3.0], 1), ([1.0, 2.0], 2), ([1.0, 2.0, 4.0], 5)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ours = td.tensor(data, dtype=td.float64).var(correction=correction).item()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch: "degrees of freedom is <= 0"
+            theirs = torch.tensor(data, dtype=torch.float64).var(correction=correction).item()
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_var_op_defaults_to_the_unbiased_variance_of_all_elements():
+    from tinygrad_drop.ops.reduce import Var
+
+    x = np.array([[1.0, 2.0], [4.0, 9.0]])
+    y = Var.apply(td.tensor(x))
+    assert y.shape == ()
+    np.testing.assert_allclose(y.item(), np.var(x, ddof=1), rtol=1e-15)

@@ -35,23 +35,24 @@ class ELU(Function):
     """y = c * x if x > 0 else c * a * (e^x - 1);  dL/dx = c * dL/dy if x > 0 else c * a * e^x * dL/dy.
 
     a is alpha and c the output scale: c = 1 gives torch's ELU, (a, c) = (SELU_ALPHA, SELU_SCALE)
-    gives SELU. At x = 0 the gradient is c * a, as torch's. e^x is taken of min(x, 0) only, so large
-    positive inputs do not overflow.
+    gives SELU. At x = 0 the gradient is c * a, as torch's. e^x - 1 is expm1, exact near 0 where
+    exp(x) - 1 would cancel, as torch's; e^x is taken of min(x, 0) only, so large positive inputs
+    do not overflow.
     """
 
     @staticmethod
     def forward(ctx, x, alpha=1.0, scale=1.0):
         xp = get_array_module(x)
         alpha, scale = x.dtype.type(alpha), x.dtype.type(scale)
-        exp_neg = xp.exp(xp.minimum(x, 0))  # e^x where it is used, 1 elsewhere
-        ctx.save_for_backward(x, exp_neg)
+        ctx.save_for_backward(x)
         ctx.alpha, ctx.scale = alpha, scale
-        return scale * xp.where(x > 0, x, alpha * (exp_neg - 1))
+        return scale * xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
     @staticmethod
     def backward(ctx, grad):
-        x, exp_neg = ctx.saved_tensors
-        return (ctx.scale * get_array_module(grad).where(x > 0, grad, grad * ctx.alpha * exp_neg),)
+        (x,) = ctx.saved_tensors
+        xp = get_array_module(grad)
+        return (ctx.scale * xp.where(x > 0, grad, grad * ctx.alpha * xp.exp(xp.minimum(x, 0))),)
 
 
 class Softplus(Function):
