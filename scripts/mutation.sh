@@ -6,6 +6,7 @@
 #   scripts/mutation.sh                        # ops/, autograd.py, gradcheck.py, nn/functional.py
 #   scripts/mutation.sh tinygrad_drop/ops/reduce.py tinygrad_drop/gradcheck.py    # some files only
 #   MUTATION_JOBS=8 scripts/mutation.sh        # parallel test processes (default: the CPU count)
+#   MUTATION_QUICK=1 scripts/mutation.sh       # leave out the end-to-end example and memory tests too
 #
 # It works on a copy of the checkout in a temporary folder, so the tree is left as it was. Tests
 # marked `mutation_unsafe` (they check warning call sites or source line numbers, which mutmut's
@@ -24,6 +25,8 @@ if [ "${MUTATION_KEEP:-0}" = 1 ]; then echo "working folder: $work"; else trap '
 cd "$root"
 git ls-files -z --cached --others --exclude-standard | xargs -0 cp --no-dereference --parents -t "$work"  # links (docs/notebooks) as links
 cd "$work"
+# The example and memory tests train models for seconds each; the unit tests cover the same functions.
+quick=$([ "${MUTATION_QUICK:-0}" = 1 ] && echo ', "-k", "not _examples and not test_memory"' || true)
 only=$(printf '"%s", ' "${files[@]}")
 copy=$(git -C "$root" ls-files | cut -d/ -f1 | sort -u | grep -vx -e tinygrad_drop -e tests | sed 's/.*/"&", /' | tr -d '\n')
 cat >> pyproject.toml <<TOML
@@ -32,7 +35,7 @@ cat >> pyproject.toml <<TOML
 source_paths = ["tinygrad_drop"]
 only_mutate = [${only%, }]
 also_copy = [${copy%, }]
-pytest_add_cli_args = ["-q", "-m", "not mutation_unsafe"]
+pytest_add_cli_args = ["-q", "-m", "not mutation_unsafe"${quick}]
 use_git_change_detection = false
 TOML
 
