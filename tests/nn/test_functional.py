@@ -384,3 +384,9 @@ def test_layer_norm_default_eps_matches_torch_on_a_small_variance():
 def test_layer_norm_names_a_bias_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"^layer_norm: bias of shape \(4,\) must have normalized_shape \(5,\)$"):
         F.layer_norm(td.zeros(2, 5), 5, weight=td.ones(5), bias=td.zeros(4))
+
+
+def test_one_hot_refuses_a_class_equal_to_num_classes():
+    with pytest.raises(ValueError, match=r"^one_hot: class value 3 is not smaller than num_classes=3$"):
+        F.one_hot(np.array([0, 3]), num_classes=3)
+    np.testing.assert_array_equal(F.one_hot(np.array([0, 2]), num_classes=3).numpy(), [[1, 0, 0], [0, 0, 1]])
