@@ -390,3 +390,23 @@ def test_one_hot_refuses_a_class_equal_to_num_classes():
     with pytest.raises(ValueError, match=r"^one_hot: class value 3 is not smaller than num_classes=3$"):
         F.one_hot(np.array([0, 3]), num_classes=3)
     np.testing.assert_array_equal(F.one_hot(np.array([0, 2]), num_classes=3).numpy(), [[1, 0, 0], [0, 0, 1]])
+
+
+def test_batch_norm_defaults_match_torch():
+    """training=False, momentum=0.1 and eps=1e-5 by default, as torch's F.batch_norm."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).standard_normal((4, 3, 2)) * 1e-2
+    mean, var = np.array([0.1, -0.2, 0.0]), np.array([1e-4, 2e-4, 5e-5])
+    out = F.batch_norm(td.tensor(x), td.tensor(mean.copy()), td.tensor(var.copy()))
+    ref = torch.nn.functional.batch_norm(torch.tensor(x), torch.tensor(mean), torch.tensor(var))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10)
+    rm, rv, rm_t, rv_t = td.tensor(mean.copy()), td.tensor(var.copy()), torch.tensor(mean), torch.tensor(var)
+    F.batch_norm(td.tensor(x), rm, rv, training=True)
+    torch.nn.functional.batch_norm(torch.tensor(x), rm_t, rv_t, training=True)
+    np.testing.assert_allclose(rm.numpy(), rm_t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), rv_t.numpy(), rtol=1e-12)
+
+
+def test_pooling_names_a_bad_padding():
+    with pytest.raises(ValueError, match=r"^padding must be a non-negative int or a pair of them, got -1$"):
+        F.max_pool2d(td.zeros(1, 1, 4, 4), 2, padding=-1)
