@@ -104,3 +104,47 @@ def test_attention_errors():
         F.scaled_dot_product_attention(q, q, q, attn_mask=td.zeros(4, 4, dtype=td.float64))
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
         F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+
+
+def test_unbatched_2d_attention_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    q, k, v = rng.standard_normal((3, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
+    out = F.scaled_dot_product_attention(td.tensor(q), td.tensor(k), td.tensor(v))
+    ref = torch.nn.functional.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(v))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_causal_attention_with_fewer_queries_than_keys_matches_torch():
+    """is_causal with L != S: the triangle is aligned at the top left, as in torch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    q, k, v = rng.standard_normal((2, 2, 4)), rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 5))
+    out = F.scaled_dot_product_attention(td.tensor(q), td.tensor(k), td.tensor(v), is_causal=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(v),
+                                                           is_causal=True)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_attention_with_a_bool_tensor_mask_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    q, k, v = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    mask = np.array([[True, False, True], [True, True, False], [False, True, True]])
+    out = F.scaled_dot_product_attention(td.tensor(q), td.tensor(k), td.tensor(v), attn_mask=td.tensor(mask))
+    ref = torch.nn.functional.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(v),
+                                                           attn_mask=torch.tensor(mask))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_attention_shape_errors_name_the_op():
+    q = td.randn(2, 4, 5)
+    with pytest.raises(ValueError, match=r"^scaled_dot_product_attention: query, key and value need at least 2 "
+                                         r"axes \(\.\.\., L, E\), got shapes \(2, 4, 5\), \(5,\), \(2, 4, 5\)$"):
+        F.scaled_dot_product_attention(q, td.randn(5), q)
+    with pytest.raises(ValueError, match=r"^scaled_dot_product_attention: pass either attn_mask or "
+                                         r"is_causal=True, not both$"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((4, 4), bool), is_causal=True)
+    with pytest.raises(ValueError, match=r"^scaled_dot_product_attention: mask of shape \(3, 4\) does not "
+                                         r"broadcast to the tensor's shape \(2, 4, 4\)$"):
+        F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 4), bool))

@@ -266,3 +266,147 @@ def test_linear_on_a_list_asks_for_a_tensor():
         F.linear(td.ones(1, 3), np.ones((2, 3)))
     with pytest.raises(TypeError, match=r"dropconnect_linear: bias must be a Tensor, got list"):
         F.dropconnect_linear(td.ones(1, 3), td.ones(2, 3), [0.0, 0.0], p=0.5)
+
+
+# ---------------------------------------------------------------- argument handling of the smaller ops
+
+
+def test_softplus_is_exactly_x_just_above_the_default_threshold():
+    """softplus(20.5) is 20.5 itself (threshold 20, as torch), not log1p(e^20.5) = 20.5 + 1.3e-9."""
+    torch = pytest.importorskip("torch")
+    x = np.array([19.5, 20.5, 21.5])
+    out = F.softplus(td.tensor(x)).numpy()
+    np.testing.assert_array_equal(out, torch.nn.functional.softplus(torch.tensor(x)).numpy())
+    assert out[1] == 20.5
+
+
+def test_nll_loss_on_a_3d_input_points_to_cross_entropy():
+    with pytest.raises(ValueError, match=r"^nll_loss takes \(N, C\) or \(C,\) log-probabilities, got shape "
+                                         r"\(2, 3, 4\); for \(N, C, d1, \.\.\.\) inputs use cross_entropy$"):
+        F.nll_loss(td.zeros(2, 3, 4), np.zeros((2, 4), dtype=np.int64))
+
+
+def test_a_float32_input_with_a_float64_target_gives_a_float64_loss_as_torch():
+    torch = pytest.importorskip("torch")
+    x, y = np.array([1.0, 2.0, 3.0], np.float32), np.array([0.5, 2.0, 1.0])
+    loss = F.mse_loss(td.tensor(x), td.tensor(y))
+    ref = torch.nn.functional.mse_loss(torch.tensor(x), torch.tensor(y))
+    assert loss.dtype == np.float64 and ref.dtype == torch.float64
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-15)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+def test_regression_losses_name_themselves_when_shapes_differ(name):
+    with pytest.warns(UserWarning, match=rf"^{name}: input shape \(3,\) and target shape \(3, 1\) differ and will "
+                                         r"broadcast, which is rarely intended$"):
+        getattr(F, name)(td.zeros(3), td.zeros(3, 1))
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_binary_losses_refuse_a_target_of_another_shape(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"^{name}: target shape \(3, 1\) differs from input shape \(3,\); "
+                                             r"they must be the same$"):
+            getattr(F, name)(td.full((3,), 0.5), td.zeros(3, 1))
+
+
+def test_smooth_l1_loss_defaults_to_the_mean():
+    torch = pytest.importorskip("torch")
+    x, y = np.array([0.2, -3.0, 1.5, 0.0]), np.array([0.0, 0.0, 1.0, 2.5])
+    loss = F.smooth_l1_loss(td.tensor(x), td.tensor(y))
+    assert loss.item() == pytest.approx(torch.nn.functional.smooth_l1_loss(torch.tensor(x), torch.tensor(y)).item(),
+                                        rel=1e-15)
+    assert loss.item() == pytest.approx(F.smooth_l1_loss(td.tensor(x), td.tensor(y), reduction="sum").item() / 4)
+
+
+@pytest.mark.parametrize("name", ["binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_changing_a_loss_weight_after_forward_does_not_change_the_gradient(name):
+    """The weight array is copied when the loss is built, like a dropout mask."""
+    def grad_of_loss(weight, change_after_forward):
+        x = td.tensor(np.array([0.2, 0.7, 0.4]), requires_grad=True)
+        loss = getattr(F, name)(x, np.array([0.0, 1.0, 1.0]), weight=weight, reduction="sum")
+        if change_after_forward:
+            weight[:] = 100.0
+        loss.backward()
+        return x.grad
+
+    np.testing.assert_array_equal(grad_of_loss(np.array([1.0, 2.0, 3.0]), True),
+                                  grad_of_loss(np.array([1.0, 2.0, 3.0]), False))
+
+
+def test_one_hot_of_a_list_matches_torch():
+    torch = pytest.importorskip("torch")
+    out = F.one_hot([0, 2, 1])
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.numpy(), torch.nn.functional.one_hot(torch.tensor([0, 2, 1])).numpy())
+
+
+def test_one_hot_of_no_labels_has_no_classes():
+    """torch refuses to infer a class count from an empty tensor; here it is 0, and the result is empty."""
+    out = F.one_hot(np.zeros(0, dtype=np.int64))
+    assert out.shape == (0, 0)
+    assert F.one_hot(np.zeros((2, 0), dtype=np.int64), num_classes=3).shape == (2, 0, 3)
+
+
+def test_embedding_names_the_index_that_is_out_of_range():
+    weight = td.zeros(5, 3)
+    with pytest.raises(IndexError, match=r"^embedding: index -1 is out of range for 5 embeddings "
+                                         r"\(indices must be in \[0, 4\]\)$"):
+        F.embedding(np.array([4, -1]), weight)
+    with pytest.raises(IndexError, match=r"^embedding: index 5 is out of range for 5 embeddings "
+                                         r"\(indices must be in \[0, 4\]\)$"):
+        F.embedding(td.tensor(np.array([[0, 5]])), weight)
+
+
+def test_avg_pool2d_pads_nothing_by_default():
+    torch = pytest.importorskip("torch")
+    x = np.arange(32.0).reshape(1, 2, 4, 4)
+    out = F.avg_pool2d(td.tensor(x), 2)
+    np.testing.assert_allclose(out.numpy(), torch.nn.functional.avg_pool2d(torch.tensor(x), 2).numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("size", [1, (1, 1), [1, 1]])
+def test_adaptive_avg_pool2d_takes_1_as_an_int_tuple_or_list(size):
+    x = np.arange(24.0).reshape(1, 2, 3, 4)
+    out = F.adaptive_avg_pool2d(td.tensor(x), size)
+    np.testing.assert_allclose(out.numpy(), x.mean(axis=(2, 3), keepdims=True), rtol=1e-15)
+
+
+def test_layer_norm_default_eps_matches_torch_on_a_small_variance():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((2, 5)) * 1e-2
+    out = F.layer_norm(td.tensor(x), 5)
+    np.testing.assert_allclose(out.numpy(), torch.nn.functional.layer_norm(torch.tensor(x), (5,)).numpy(),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_layer_norm_names_a_bias_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"^layer_norm: bias of shape \(4,\) must have normalized_shape \(5,\)$"):
+        F.layer_norm(td.zeros(2, 5), 5, weight=td.ones(5), bias=td.zeros(4))
+
+
+def test_one_hot_refuses_a_class_equal_to_num_classes():
+    with pytest.raises(ValueError, match=r"^one_hot: class value 3 is not smaller than num_classes=3$"):
+        F.one_hot(np.array([0, 3]), num_classes=3)
+    np.testing.assert_array_equal(F.one_hot(np.array([0, 2]), num_classes=3).numpy(), [[1, 0, 0], [0, 0, 1]])
+
+
+def test_batch_norm_defaults_match_torch():
+    """training=False, momentum=0.1 and eps=1e-5 by default, as torch's F.batch_norm."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).standard_normal((4, 3, 2)) * 1e-2
+    mean, var = np.array([0.1, -0.2, 0.0]), np.array([1e-4, 2e-4, 5e-5])
+    out = F.batch_norm(td.tensor(x), td.tensor(mean.copy()), td.tensor(var.copy()))
+    ref = torch.nn.functional.batch_norm(torch.tensor(x), torch.tensor(mean), torch.tensor(var))
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10)
+    rm, rv, rm_t, rv_t = td.tensor(mean.copy()), td.tensor(var.copy()), torch.tensor(mean), torch.tensor(var)
+    F.batch_norm(td.tensor(x), rm, rv, training=True)
+    torch.nn.functional.batch_norm(torch.tensor(x), rm_t, rv_t, training=True)
+    np.testing.assert_allclose(rm.numpy(), rm_t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), rv_t.numpy(), rtol=1e-12)
+
+
+def test_pooling_names_a_bad_padding():
+    with pytest.raises(ValueError, match=r"^padding must be a non-negative int or a pair of them, got -1$"):
+        F.max_pool2d(td.zeros(1, 1, 4, 4), 2, padding=-1)

@@ -275,7 +275,8 @@ def _constant(weight, input):  # noqa: A002 - PyTorch's name
     if weight is None:
         return None
     array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
-    return backend.to_device(array, input.device).astype(input.dtype, copy=False)
+    # a copy, so that changing the caller's array after forward cannot change backward
+    return backend.to_device(array, input.device).astype(input.dtype)
 
 
 def mse_loss(input, target, reduction="mean"):  # noqa: A002 - PyTorch's name
