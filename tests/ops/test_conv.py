@@ -230,3 +230,33 @@ def test_conv2d_backward_gives_none_for_inputs_that_need_no_gradient():
     y = F.conv2d(x, td.tensor(randn((2, 1, 3, 3))), td.tensor(randn((2,))))
     grad_x, grad_w, grad_b = type(y._ctx).backward(y._ctx, np.ones(y.shape))
     assert grad_x.shape == (1, 1, 4, 4) and grad_w is None and grad_b is None
+
+
+def _trace_of(y, names):
+    """{op label: what its backward returned, as td.trace_backward prints it} for y.sum().backward()."""
+    with td.trace_backward(names) as trace:
+        y.sum().backward()
+    return {node: returns for node, _, returns in trace.steps}
+
+
+def test_conv2d_returns_float32_gradients_for_float32_inputs():
+    """The gradients conv2d's backward hands out are in each input's dtype, as the backward trace shows."""
+    x = td.tensor(np.ones((1, 1, 3, 3)), dtype=td.float32, requires_grad=True)
+    w = td.tensor(np.ones((9, 1, 2, 2)), dtype=td.float32, requires_grad=True)
+    b = td.tensor(np.ones(9), dtype=td.float32, requires_grad=True)
+    returns = _trace_of(F.conv2d(x, w, b), {"x": x, "w": w, "b": b})["Conv2d"]
+    assert returns == ("returns float32 (1, 1, 3, 3) (norm 54) to x, float32 (9, 1, 2, 2) (norm 24) to w, "
+                       "float32 (9,) (norm 12) to b")
+
+
+@pytest.mark.parametrize("name, op", [("max_pool2d", "MaxPool2d"), ("avg_pool2d", "AvgPool2d")])
+def test_pools_return_float32_gradients_for_float32_inputs(name, op):
+    x = td.tensor(randn((1, 1, 4, 4)), dtype=td.float32, requires_grad=True)
+    returns = _trace_of(getattr(F, name)(x, 2, 1), {"x": x})[op]
+    assert returns.startswith("returns float32 (1, 1, 4, 4) (norm ")
+
+
+def test_conv2d_returns_none_to_a_frozen_weight_and_bias():
+    x = td.tensor(randn((1, 1, 3, 3)), requires_grad=True)
+    w, b = td.tensor(randn((1, 1, 2, 2))), td.tensor(randn(1))
+    assert _trace_of(F.conv2d(x, w, b), {"x": x, "w": w, "b": b})["Conv2d"].endswith(", None to w, None to b")
