@@ -1,5 +1,7 @@
 """Tests for the Conv2d, MaxPool2d and AvgPool2d ops: finite differences, torch's values and gradients, errors."""
 
+import re
+
 import numpy as np
 import pytest
 from helpers import host, leaf, randn
@@ -166,3 +168,95 @@ def test_pool_errors():
         F.max_pool2d(td.zeros(1, 1, 4, 4), 0)
 
 
+
+
+def _raises_exactly(message):
+    """pytest.raises(ValueError) that matches the whole message, character for character."""
+    return pytest.raises(ValueError, match="^" + re.escape(message) + "$")
+
+
+def test_conv2d_kernel_that_does_not_fit_names_conv2d_in_the_message():
+    with _raises_exactly("conv2d: a 3x3 kernel (dilation (1, 1)) does not fit an input of shape (1, 1, 2, 2) "
+                         "with padding (0, 0): the output would be 0x0; use a smaller kernel or more padding"):
+        F.conv2d(td.zeros(1, 1, 2, 2), td.zeros(1, 1, 3, 3))
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+def test_pool_error_messages_name_the_pool(name):
+    pool = getattr(F, name)
+    with _raises_exactly(f"{name}: a 5x5 kernel (dilation (1, 1)) does not fit an input of shape (1, 1, 3, 3) "
+                         "with padding (0, 0): the output would be 0x0; use a smaller kernel or more padding"):
+        pool(td.zeros(1, 1, 3, 3), 5)
+    with _raises_exactly(f"{name} expects an (N, C, H, W) input, got shape (1, 4, 4)"):
+        pool(td.zeros(1, 4, 4), 2)
+    with _raises_exactly(f"{name}: padding (2, 2) should be at most half of the kernel size (2, 2)"):
+        pool(td.zeros(1, 1, 4, 4), 2, padding=2)
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("kernel_size, padding", [(2, (2, 0)), (2, (0, 2)), ((1, 5), (1, 0)), ((5, 1), (0, 1))])
+def test_pool_padding_is_checked_against_the_kernel_size_on_its_own_axis(name, kernel_size, padding):
+    with pytest.raises(ValueError, match="should be at most half of the kernel size"):
+        getattr(F, name)(td.zeros(1, 1, 6, 6), kernel_size, 1, padding)
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d"])
+@pytest.mark.parametrize("kernel_size, stride, padding", [(2, 1, 1), ((5, 1), 1, (2, 0)), ((1, 4), (2, 1), (0, 2))])
+def test_pools_with_padding_of_half_the_kernel_match_torch(name, kernel_size, stride, padding):
+    torch = pytest.importorskip("torch")
+    _compare_with_torch(lambda x: getattr(F, name)(x, kernel_size, stride, padding),
+                        lambda x: getattr(torch.nn.functional, name)(x, kernel_size, stride, padding),
+                        [randn((2, 3, 7, 6), 6)], td.float64, "cpu", 1e-12)
+
+
+def test_conv2d_input_gradient_with_a_frozen_weight_matches_torch():
+    torch = pytest.importorskip("torch")
+    x_np, w_np, b_np = randn((2, 2, 5, 4), 1), randn((3, 2, 3, 2), 2), randn((3,), 3)
+    x = td.tensor(x_np, requires_grad=True)
+    y = F.conv2d(x, td.tensor(w_np), td.tensor(b_np), stride=(2, 1), padding=1)
+    xt = torch.tensor(x_np, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, torch.tensor(w_np), torch.tensor(b_np), stride=(2, 1), padding=1)
+    g = randn(y.shape, 4)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_backward_gives_none_for_inputs_that_need_no_gradient():
+    """No bias, or a frozen weight or bias: backward's entry for it is None, not a placeholder."""
+    x = td.tensor(randn((1, 1, 4, 4)), requires_grad=True)
+    y = F.conv2d(x, td.tensor(randn((2, 1, 3, 3)), requires_grad=True))
+    assert type(y._ctx).backward(y._ctx, np.ones(y.shape))[2] is None
+    y = F.conv2d(x, td.tensor(randn((2, 1, 3, 3))), td.tensor(randn((2,))))
+    grad_x, grad_w, grad_b = type(y._ctx).backward(y._ctx, np.ones(y.shape))
+    assert grad_x.shape == (1, 1, 4, 4) and grad_w is None and grad_b is None
+
+
+def _trace_of(y, names):
+    """{op label: what its backward returned, as td.trace_backward prints it} for y.sum().backward()."""
+    with td.trace_backward(names) as trace:
+        y.sum().backward()
+    return {node: returns for node, _, returns in trace.steps}
+
+
+def test_conv2d_returns_float32_gradients_for_float32_inputs():
+    """The gradients conv2d's backward hands out are in each input's dtype, as the backward trace shows."""
+    x = td.tensor(np.ones((1, 1, 3, 3)), dtype=td.float32, requires_grad=True)
+    w = td.tensor(np.ones((9, 1, 2, 2)), dtype=td.float32, requires_grad=True)
+    b = td.tensor(np.ones(9), dtype=td.float32, requires_grad=True)
+    returns = _trace_of(F.conv2d(x, w, b), {"x": x, "w": w, "b": b})["Conv2d"]
+    assert returns == ("returns float32 (1, 1, 3, 3) (norm 54) to x, float32 (9, 1, 2, 2) (norm 24) to w, "
+                       "float32 (9,) (norm 12) to b")
+
+
+@pytest.mark.parametrize("name, op", [("max_pool2d", "MaxPool2d"), ("avg_pool2d", "AvgPool2d")])
+def test_pools_return_float32_gradients_for_float32_inputs(name, op):
+    x = td.tensor(randn((1, 1, 4, 4)), dtype=td.float32, requires_grad=True)
+    returns = _trace_of(getattr(F, name)(x, 2, 1), {"x": x})[op]
+    assert returns.startswith("returns float32 (1, 1, 4, 4) (norm ")
+
+
+def test_conv2d_returns_none_to_a_frozen_weight_and_bias():
+    x = td.tensor(randn((1, 1, 3, 3)), requires_grad=True)
+    w, b = td.tensor(randn((1, 1, 2, 2))), td.tensor(randn(1))
+    assert _trace_of(F.conv2d(x, w, b), {"x": x, "w": w, "b": b})["Conv2d"].endswith(", None to w, None to b")

@@ -148,7 +148,7 @@ class Huber(Function):
     """
 
     @staticmethod
-    def forward(ctx, d, delta=1.0):
+    def forward(ctx, d, delta):
         xp = get_array_module(d)
         delta = d.dtype.type(delta)
         abs_d = xp.abs(d)
