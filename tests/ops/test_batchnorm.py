@@ -86,3 +86,45 @@ def test_batch_norm_errors():
         F.batch_norm(td.zeros(4, 3), None, None, td.ones(2), training=True)
     with pytest.raises(ValueError, match=r"expects an \(N, C, ...\) input"):
         F.batch_norm(td.zeros(4), None, None, training=True)
+
+
+@pytest.mark.parametrize("position", ["weight", "bias", "running_mean", "running_var"])
+def test_a_per_channel_argument_of_the_wrong_shape_is_named(position):
+    arguments = {"running_mean": None, "running_var": None, position: td.ones(2)}
+    with pytest.raises(ValueError) as info:
+        F.batch_norm(td.zeros(4, 3), training=True, **arguments)
+    assert str(info.value) == (f"batch_norm: {position} of shape (2,) does not fit an input of shape (4, 3): "
+                               "expected (3,), one value per channel (axis 1)")
+
+
+def test_two_values_per_channel_are_enough_to_train_on():
+    torch = pytest.importorskip("torch")
+    x = randn((2, 3))
+    y = F.batch_norm(td.tensor(x), None, None, training=True)
+    expected = torch.nn.functional.batch_norm(torch.from_numpy(x), None, None, training=True)
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("missing", ["running_mean", "running_var"])
+def test_eval_needs_both_running_statistics(missing):
+    mean, var = _stats("cpu")
+    arguments = {"running_mean": mean, "running_var": var, missing: None}
+    with pytest.raises(ValueError) as info:
+        F.batch_norm(td.zeros(4, 3, dtype=td.float64), training=False, **arguments)
+    assert str(info.value) == "batch_norm: running_mean and running_var are needed when training=False"
+
+
+@pytest.mark.parametrize("trained", ["weight", "bias"])
+def test_only_the_affine_parameter_that_requires_grad_gets_one(trained):
+    torch = pytest.importorskip("torch")
+    x, w, b = randn((5, 3, 2), 1), randn((3,), 2), randn((3,), 3)
+    weight = td.Tensor(w, requires_grad=trained == "weight")
+    bias = td.Tensor(b, requires_grad=trained == "bias")
+    (F.batch_norm(td.tensor(x), None, None, weight, bias, training=True) ** 2).sum().backward()
+    t_w = torch.tensor(w, requires_grad=trained == "weight")
+    t_b = torch.tensor(b, requires_grad=trained == "bias")
+    (torch.nn.functional.batch_norm(torch.from_numpy(x), None, None, t_w, t_b, training=True) ** 2).sum().backward()
+    trained_pair = (weight, t_w) if trained == "weight" else (bias, t_b)
+    np.testing.assert_allclose(trained_pair[0].grad, trained_pair[1].grad.numpy(), rtol=1e-10)
+    frozen = bias if trained == "weight" else weight
+    assert frozen.grad is None
