@@ -1,5 +1,7 @@
 """cross_entropy's weight=, ignore_index= and (N, C, d1, ...) inputs against torch, with its mean-reduction divisors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,32 @@ def test_loss_module_keeps_weight_as_a_buffer():
     assert list(module.state_dict()) == ["weight"] and list(module.parameters()) == []
     assert module.double().weight.dtype == td.float64
     assert module.ignore_index == 2
+
+
+def test_a_0d_logit_is_refused_with_the_shapes_it_could_have():
+    with pytest.raises(ValueError) as info:
+        F.cross_entropy(td.tensor(1.0), np.array(0))
+    assert str(info.value) == ("cross_entropy expects logits of shape (N, C), (N, C, d1, ...) or (C,), "
+                               "got a 0-d tensor")
+
+
+@pytest.mark.parametrize("ignore_index", [0, 1])
+def test_ignore_index_is_refused_for_probability_targets(ignore_index):
+    logits, probabilities = td.zeros(2, 3), td.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match=f"ignore_index={ignore_index} is not supported for probability targets"):
+        F.cross_entropy(logits, probabilities, ignore_index=ignore_index)
+
+
+def test_one_class_with_ignored_targets_matches_torch():
+    torch = pytest.importorskip("torch")
+    logits, target = np.array([[0.5], [2.0], [-1.0]]), np.array([0, -100, 0])
+    ours = F.cross_entropy(td.tensor(logits), target)
+    theirs = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(target))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+
+
+def test_every_target_ignored_gives_nan_without_a_numpy_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(td.zeros(2, 3), np.array([-100, -100]))
+    assert np.isnan(loss.numpy())  # 0 / 0, as torch

@@ -260,3 +260,20 @@ def test_conv2d_returns_none_to_a_frozen_weight_and_bias():
     x = td.tensor(randn((1, 1, 3, 3)), requires_grad=True)
     w, b = td.tensor(randn((1, 1, 2, 2))), td.tensor(randn(1))
     assert _trace_of(F.conv2d(x, w, b), {"x": x, "w": w, "b": b})["Conv2d"].endswith(", None to w, None to b")
+
+
+@pytest.mark.parametrize(("padding", "dilation"), [((1, 0), 1), ((0, 1), 1), (0, (1, 2)), (0, (2, 1))])
+def test_conv2d_with_unequal_padding_or_dilation_matches_torch(padding, dilation):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((2, 3, 7, 8))
+    w = np.random.default_rng(4).standard_normal((4, 3, 3, 2))
+    ours = F.conv2d(td.tensor(x), td.tensor(w), padding=padding, dilation=dilation)
+    theirs = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=padding, dilation=dilation)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 2, 5), (1, 1, 5, 2)])
+def test_a_kernel_wider_than_the_input_on_one_axis_is_an_error(shape):
+    with pytest.raises(ValueError, match="a 3x3 kernel .* does not fit an input of shape"):
+        F.conv2d(td.zeros(*shape), td.zeros(1, 1, 3, 3))
