@@ -277,3 +277,9 @@ def test_conv2d_with_unequal_padding_or_dilation_matches_torch(padding, dilation
 def test_a_kernel_wider_than_the_input_on_one_axis_is_an_error(shape):
     with pytest.raises(ValueError, match="a 3x3 kernel .* does not fit an input of shape"):
         F.conv2d(td.zeros(*shape), td.zeros(1, 1, 3, 3))
+
+
+def test_conv2d_refuses_integer_input_naming_the_dtype():
+    x, w = td.tensor(np.ones((1, 1, 2, 2), dtype=np.int64)), td.tensor(np.ones((1, 1, 1, 1), dtype=np.int64))
+    with pytest.raises(TypeError, match="conv2d needs a floating-point input, got dtype int64"):
+        F.conv2d(x, w, td.tensor([0.7]))

@@ -11,6 +11,7 @@ Python loop over pixels, and the backward passes add the gradients back through 
 
 from ..autograd import Function
 from ..backend import get_array_module
+from .softmax import check_floating
 
 
 def output_size(size, kernel, stride, padding, dilation=1):
@@ -74,6 +75,7 @@ class Conv2d(Function):
             )
         if bias is not None and bias.shape != (weight.shape[0],):
             raise ValueError(f"conv2d: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
+        check_floating(x, "conv2d")  # an integer y would silently drop a float bias's fraction
         xp = get_array_module(x)
         n, c, h, w = x.shape
         out_channels, kernel = weight.shape[0], weight.shape[2:]
