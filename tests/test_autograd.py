@@ -478,3 +478,11 @@ def test_the_engine_does_not_import_tensor():
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert "tensor" not in imported and "Tensor" not in imported
+
+
+@pytest.mark.parametrize("op", [lambda x: x.exp(), lambda x: x * 2.0, lambda x: x])
+def test_the_gradient_of_a_0d_tensor_is_a_0d_array(op):
+    x = td.tensor(0.5, requires_grad=True)
+    op(x).backward()
+    op(x).backward()  # accumulated too
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad.dtype == np.float32

@@ -228,6 +228,7 @@ def accumulate_grad(tensor, grad, shared):
     `.grad` is its own array and changing one in place changes no other.
     """
     if tensor.grad is None:
+        grad = _as_array(grad)
         if grad.base is None and id(grad) not in shared:
             shared.add(id(grad))
         else:
@@ -237,7 +238,12 @@ def accumulate_grad(tensor, grad, shared):
     if tensor.grad.shape != tensor.shape:
         raise RuntimeError(f"cannot accumulate a gradient into .grad of shape {tensor.grad.shape} for a tensor "
                            f"of shape {tensor.shape}: set .grad to None or to an array of shape {tensor.shape}")
-    tensor.grad = tensor.grad + grad
+    tensor.grad = _as_array(tensor.grad + grad)
+
+
+def _as_array(grad):
+    """grad as an array: NumPy's arithmetic on 0-d arrays gives scalars (numpy.float32), but a .grad is an array."""
+    return grad if grad.ndim else backend.get_array_module(grad).asarray(grad)
 
 
 def check_versions(ctx):
