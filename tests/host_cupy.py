@@ -84,6 +84,9 @@ def asarray(a, dtype=None):
     return np.array(a, dtype=dtype).view(ndarray)  # a copy, as a host-to-device copy is
 
 
+array = asarray  # cupy.array copies too
+
+
 def asnumpy(a):
     return np.array(a.view(np.ndarray))
 

@@ -3,13 +3,13 @@
 import pathlib
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
 
 import tinygrad_drop as td
 import tinygrad_drop.nn.functional as F
+from tests import host_cupy
 from tinygrad_drop import backend, nn
 
 needs_gpu = pytest.mark.skipif(not td.cuda.is_available(), reason="needs CuPy and a GPU")
@@ -69,9 +69,9 @@ def test_bad_device_specs_are_errors(device, error):
 
 
 def test_a_binary_operator_with_tensors_on_two_devices_names_the_op_and_both_devices(monkeypatch):
-    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=_FakeGpuArray))
+    monkeypatch.setattr(backend, "_cupy", host_cupy)
     a = td.Tensor._wrap(np.ones(3, dtype=np.float32))
-    b = td.Tensor._wrap(np.ones(3, dtype=np.float32).view(_FakeGpuArray))
+    b = td.Tensor._wrap(host_cupy.asarray(np.ones(3, dtype=np.float32)))
     with pytest.raises(RuntimeError, match=r"Mul: inputs are on different devices \(cpu and cuda:0\)"):
         a * b
 
@@ -136,18 +136,10 @@ def test_module_to_moves_parameters_gradients_and_optimizer_state(device):
 # ---------------------------------------------------------------- mixing devices
 
 
-class _FakeGpuArray(np.ndarray):
-    """A NumPy array that the backend takes for a CuPy array on cuda:0 (to test device checks on the CPU)."""
-
-    @property
-    def device(self):
-        return types.SimpleNamespace(id=0)
-
-
 def test_an_op_with_inputs_on_two_devices_names_the_op_and_both_devices(monkeypatch):
-    monkeypatch.setattr(backend, "_cupy", types.SimpleNamespace(ndarray=_FakeGpuArray))
+    monkeypatch.setattr(backend, "_cupy", host_cupy)
     x = td.Tensor._wrap(np.ones((2, 3), dtype=np.float32))
-    weight = td.Tensor._wrap(np.ones((4, 3), dtype=np.float32).view(_FakeGpuArray))
+    weight = td.Tensor._wrap(host_cupy.asarray(np.ones((4, 3), dtype=np.float32)))
     with pytest.raises(RuntimeError, match=r"Linear: inputs are on different devices \(cpu and cuda:0\)"):
         F.linear(x, weight)
 

@@ -1,11 +1,10 @@
 """Movement ops: reshape, flatten, transpose, .T and indexing."""
 
-import contextlib
-
 import numpy as np
 import pytest
 
 import tinygrad_drop as td
+from tests import host_cupy
 from tests.helpers import host, leaf, randn
 
 # ---------------------------------------------------------------- reshape
@@ -233,44 +232,13 @@ def test_cat_op_joins_along_the_first_axis_by_default():
     np.testing.assert_array_equal(b.grad, [[2.0, 3.0], [4.0, 5.0]])
 
 
-class _FakeGpuArray(np.ndarray):
-    """A NumPy array that the backend takes for a CuPy array on cuda:0 (to test moves without a GPU)."""
-
-    @property
-    def device(self):
-        return type("Device", (), {"id": 0})()
-
-
-class _FakeCupy:
-    """Just enough of CuPy for backend.to_device: NumPy's functions, with _FakeGpuArray as its arrays."""
-
-    ndarray = _FakeGpuArray
-
-    class cuda:  # noqa: N801 - CuPy's name
-        @staticmethod
-        def Device(index):  # noqa: N802 - CuPy's name
-            assert index == 0
-            return contextlib.nullcontext()
-
-    @staticmethod
-    def array(a):
-        return np.array(a).view(_FakeGpuArray)
-
-    @staticmethod
-    def asnumpy(a):
-        return np.array(a).view(np.ndarray)
-
-    def __getattr__(self, name):
-        return getattr(np, name)
-
-
 @pytest.mark.parametrize(("source", "target"), [("cpu", "cuda:0"), ("cuda:0", "cpu")])
 def test_moving_between_devices_sends_the_gradient_back_to_the_source(source, target, monkeypatch):
     from tinygrad_drop.ops.movement import ToDevice
 
-    monkeypatch.setattr(td.backend, "_cupy", _FakeCupy())
+    monkeypatch.setattr(td.backend, "_cupy", host_cupy)
     data = np.array([1.0, 2.0, 3.0])
-    x = td.Tensor._wrap(data if source == "cpu" else data.view(_FakeGpuArray))
+    x = td.Tensor._wrap(data if source == "cpu" else data.view(host_cupy.ndarray))
     x.requires_grad = True
     y = ToDevice.apply(x, device=target)
     assert y.device == target and x.device == source
