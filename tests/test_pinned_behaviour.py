@@ -338,7 +338,8 @@ def test_each_warning_of_functional_says_exactly_this(case):
     assert all(w.category is UserWarning for w in caught)
 
 
-def test_the_eval_mode_warning_says_what_to_pass():
+def _eval_mode_warnings(calls):
+    """The warnings from calling, `calls` times, a module in eval mode whose forward calls F.dropout(x, 0.5)."""
     import warnings
 
     from tinygrad_drop import nn
@@ -350,7 +351,13 @@ def test_the_eval_mode_warning_says_what_to_pass():
     F._warned_call_sites.clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        Net().eval()(td.ones(2, 2))
+        for _ in range(calls):
+            Net().eval()(td.ones(2, 2))
+    return caught
+
+
+def test_the_eval_mode_warning_says_what_to_pass():
+    caught = _eval_mode_warnings(1)
     (warning,) = caught
     assert warning.category is UserWarning
     # the op's name and the call site come from the stack, which scripts/mutation.sh's wrappers change
@@ -518,17 +525,5 @@ def test_float64_probability_targets_keep_float32_logits_float32():
 
 
 def test_the_eval_mode_warning_comes_once_per_call_site():
-    import warnings
-
-    from tinygrad_drop import nn
-
-    class Net(nn.Module):
-        def forward(self, x):
-            return F.dropout(x, 0.5)
-
-    F._warned_call_sites.clear()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for _ in range(3):
-            Net().eval()(td.ones(2, 2))
+    caught = _eval_mode_warnings(3)
     assert len(caught) == 1
