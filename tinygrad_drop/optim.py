@@ -114,7 +114,7 @@ class Optimizer:
         """p's state, its arrays converted first if the model has moved or changed dtype (Module.to, .double())."""
         state = self.state[p]
         for key, value in state.items():
-            if isinstance(value, Integral):
+            if isinstance(value, int):  # a step count
                 continue
             if value.dtype != p.data.dtype:
                 state[key] = value = value.astype(p.data.dtype)

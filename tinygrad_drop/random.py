@@ -118,7 +118,14 @@ def mask_threshold(p):
 
 # ---------------------------------------------------------------- the fast paths: NumPy's Philox and CUDA
 
-_philox_cache = threading.local()  # .bits: one np.random.Philox per thread; .end: (seed, block) it stands at
+class _ThreadPhilox(threading.local):
+    """This thread's NumPy Philox (`bits`) and the (seed, block) where its next draw starts (`end`)."""
+
+    def __init__(self):
+        self.bits, self.end = np.random.Philox(0), None
+
+
+_philox_cache = _ThreadPhilox()
 
 
 def numpy_philox_words(seed, offset, blocks):
@@ -129,10 +136,8 @@ def numpy_philox_words(seed, offset, blocks):
     about 15 us: either would dominate a small dropout layer. Training draws mask after mask from
     one stream, so the state is set only when this draw does not start where the last one ended.
     """
-    bits = getattr(_philox_cache, "bits", None)
-    if bits is None:
-        bits = _philox_cache.bits = np.random.Philox(0)
-    if getattr(_philox_cache, "end", None) != (seed, offset):
+    bits = _philox_cache.bits
+    if _philox_cache.end != (seed, offset):
         counter = (offset - 1) % 2**256
         bits.state = {
             "bit_generator": "Philox",
@@ -318,12 +323,20 @@ class ReplayMismatchError(RuntimeError):
     """Raised when a replayed computation asks for different random draws than were recorded."""
 
 
-_tape = threading.local()  # .mode is None, "record" or "replay"; .draws the recorded Draws; .cursor the next
+class _Tape(threading.local):
+    """This thread's record/replay state: the mode, the recorded Draws and the index of the next one."""
+
+    mode = None  # None, "record" or "replay"
+    draws = ()
+    cursor = 0
+
+
+_tape = _Tape()
 
 
 @contextlib.contextmanager
 def _taping(mode, draws):
-    previous = (getattr(_tape, "mode", None), getattr(_tape, "draws", None), getattr(_tape, "cursor", 0))
+    previous = (_tape.mode, _tape.draws, _tape.cursor)
     _tape.mode, _tape.draws, _tape.cursor = mode, draws, 0
     try:
         yield draws
@@ -354,7 +367,7 @@ def replay_draws(draws):
 
 def _source(kind, shape, generator):
     """The generator a draw comes from: the given or default one, or while replaying, one at the recorded place."""
-    if getattr(_tape, "mode", None) != "replay":
+    if _tape.mode != "replay":
         return generator or default_generator
     if _tape.cursor >= len(_tape.draws):
         raise ReplayMismatchError(f"random draw #{_tape.cursor + 1} ({kind}, shape {shape}) was not recorded: "
@@ -369,7 +382,7 @@ def _source(kind, shape, generator):
 
 def _noted(draw):
     """The draw, after adding it to the tape while draws are recorded."""
-    if getattr(_tape, "mode", None) == "record":
+    if _tape.mode == "record":
         _tape.draws.append(draw)
     return draw
 
@@ -378,7 +391,7 @@ def _noted(draw):
 
 
 def _shape(shape):
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 def _float_type(dtype):

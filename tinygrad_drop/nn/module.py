@@ -21,19 +21,19 @@ class Parameter(Tensor):
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-_running = threading.local()  # .stack: the modules whose forward is running in this thread, innermost last
+class _RunningModules(threading.local):
+    """This thread's stack of modules whose forward is running, innermost last (Module.__call__ pushes and pops)."""
+
+    def __init__(self):
+        self.stack = []
 
 
-def _running_modules():
-    """This thread's stack of running modules (Module.__call__ pushes and pops)."""
-    if not hasattr(_running, "stack"):
-        _running.stack = []
-    return _running.stack
+_running = _RunningModules()
 
 
 def current_module():
     """The module whose forward is running in this thread (the innermost one), or None."""
-    stack = _running_modules()
+    stack = _running.stack
     return stack[-1] if stack else None
 
 
@@ -108,7 +108,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        running = _running_modules()
+        running = _running.stack
         running.append(self)
         try:
             return self.forward(*args, **kwargs)
