@@ -75,3 +75,17 @@ def test_the_workloads_module_needs_neither_run_nor_memory():
     code = ("import sys, benchmarks.memory, benchmarks.workloads; "
             "assert 'benchmarks.run' not in sys.modules, sorted(m for m in sys.modules if 'bench' in m)")
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+def test_target_lines_give_the_ratio_and_numpys_own_ratio_to_a_naive_reference():
+    from benchmarks.run import target_lines
+
+    results = [{"workload": "dropout fwd+bwd 128x4096 p=0.5",
+                "median_s": {"numpy": 2.0, "naive": 4.0, "tinygrad_drop": 2.5}},
+               {"workload": "MLP 2-64-64-2 b32 dropout 0.2/0.5", "median_s": {"numpy": 1.0, "tinygrad_drop": 2.0}}]
+    lines = target_lines({"results": results})
+    assert lines == [
+        "  MISSED dropout fwd+bwd 128x4096 p=0.5: tinygrad_drop / naive = 0.62x (target <= 0.5x, 1.60x faster); "
+        "numpy / naive = 0.50x",
+        "  met    MLP 2-64-64-2 b32 dropout 0.2/0.5: tinygrad_drop / numpy = 2.00x (target <= 2.1x)",
+    ]
