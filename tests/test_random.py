@@ -285,6 +285,26 @@ def test_draws_are_recorded_as_places_in_the_stream_and_replayed_from_them(devic
     assert replayed_noise.numpy().tobytes() == noise.numpy().tobytes()
 
 
+def test_recording_and_replaying_are_per_thread():
+    seen = {}
+
+    def other_thread():  # draws while the main thread records and then replays: neither sees it
+        seen["draw"] = R.next_mask_draw((3,))
+
+    with R.record_draws() as draws:
+        R.keep_mask((2,), 0.5)
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert [d.shape for d in draws] == [(2,)]
+    with R.replay_draws(draws):
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        R.keep_mask((2,), 0.5)  # the one recorded draw, still answered in order
+    assert seen["draw"].offset > draws[0].offset  # a fresh place in the stream, not the recorded one
+
+
 def test_replay_uses_the_recorded_place_not_the_generator_given():
     with R.record_draws() as draws:
         first = R.keep_mask((40,), 0.5, generator=R.Generator(5))

@@ -118,6 +118,7 @@ def mask_threshold(p):
 
 # ---------------------------------------------------------------- the fast paths: NumPy's Philox and CUDA
 
+
 class _ThreadPhilox(threading.local):
     """This thread's NumPy Philox (`bits`) and the (seed, block) where its next draw starts (`end`)."""
 

@@ -21,6 +21,7 @@ class Parameter(Tensor):
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
+
 class _RunningModules(threading.local):
     """This thread's stack of modules whose forward is running, innermost last (Module.__call__ pushes and pops)."""
 
