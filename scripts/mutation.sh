@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing: plant small bugs (mutants) in the source with mutmut and count how many the
-# test suite catches, per file. Not part of CI: the whole run (about 2,100 mutants) takes an hour
-# or more on two cores.
+# test suite catches, per file. Not part of CI: the whole run (about 5,000 mutants) takes hours
+# on two cores.
 #
 #   scripts/mutation.sh                        # ops/, autograd.py, gradcheck.py, nn/functional.py
 #   scripts/mutation.sh tinygrad_drop/ops/reduce.py tinygrad_drop/gradcheck.py    # some files only
